@@ -14,6 +14,7 @@ import numpy as np
 __all__ = [
     "as_float_array",
     "as_batch",
+    "as_per_sample",
     "as_rng",
     "check_positive",
     "check_int",
@@ -70,6 +71,18 @@ def as_float_array(value, name: str, *, ndim: int | None = None, shape=None,
 def as_batch(value, name: str, n_features: int) -> np.ndarray:
     """A batch of samples of shape ``(B, n_features)`` as float64 (a 1-D array is refused)."""
     return as_float_array(value, name, shape=(None, n_features))
+
+
+def as_per_sample(value, name: str, n_samples: int, n_features: int) -> np.ndarray:
+    """One vector shared by all samples ``(d,)`` or one per sample ``(B, d)`` → ``(B, d)``."""
+    arr = as_float_array(value, name)
+    if arr.shape == (n_features,):
+        return np.broadcast_to(arr, (n_samples, n_features))
+    if arr.shape == (n_samples, n_features):
+        return arr
+    raise ValueError(
+        f"{name} has shape {arr.shape}; expected ({n_features},) shared by all samples "
+        f"or ({n_samples}, {n_features}), one per sample")
 
 
 def as_rng(rng) -> np.random.Generator:

@@ -1,0 +1,9 @@
+"""Layers: each one small class with its forward, backward, R-forward and R-backward pass."""
+
+from .activations import (ACTIVATIONS, Activation, Identity, Sigmoid, Softplus, Tanh,
+                          get_activation)
+from .base import Layer, contract
+from .dense import Dense
+
+__all__ = ["Layer", "contract", "Dense", "Activation", "Tanh", "Sigmoid", "Softplus",
+           "Identity", "get_activation", "ACTIVATIONS"]

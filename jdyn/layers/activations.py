@@ -1,0 +1,142 @@
+"""Elementwise activations ``y = g(x)``: tanh, logistic sigmoid, identity, softplus.
+
+Each activation needs only ``g``, ``g'`` and ``g''``; :class:`Activation` turns them
+into the four passes. A new smooth activation is one small subclass.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+from scipy.special import expit
+
+from .._validation import check_int
+from .base import Layer
+
+__all__ = ["Activation", "Tanh", "Sigmoid", "Identity", "Softplus", "get_activation",
+           "ACTIVATIONS"]
+
+
+class Activation(Layer):
+    """Elementwise ``y = g(x)`` with no parameters (``n_params = 0``).
+
+    Subclasses implement ``g(x)``, ``dg(x, y)`` and ``d2g(x, y, dy)`` (``y = g(x)``
+    and ``dy = g'(x)`` are passed in so that e.g. tanh reuses them).
+    """
+
+    n_params = 0
+
+    def __init__(self, n: int):
+        self.n_in = self.n_out = check_int(n, "n", minimum=1)
+
+    @abstractmethod
+    def g(self, x):
+        """The activation, elementwise."""
+
+    @abstractmethod
+    def dg(self, x, y):
+        """``g'(x)`` given ``y = g(x)``."""
+
+    @abstractmethod
+    def d2g(self, x, y, dy):
+        """``g''(x)`` given ``y = g(x)`` and ``dy = g'(x)``."""
+
+    def forward(self, p, x):
+        y = self.g(x)
+        return y, [x, y, self.dg(x, y), None]
+
+    def _second(self, cache):
+        if cache[3] is None:
+            cache[3] = self.d2g(cache[0], cache[1], cache[2])
+        return cache[3]
+
+    def backward(self, p, cache, ybar, *, need_input=True, need_params=True):
+        return ybar * cache[2], (np.empty(0) if need_params else None)
+
+    def rforward(self, p, cache, rx):
+        return rx * cache[2], rx
+
+    def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True):
+        rxbar = ybar * self._second(cache) * rx
+        if rybar is not None:
+            rxbar += rybar * cache[2]
+        return rxbar, np.empty(0)
+
+
+class Tanh(Activation):
+    """``tanh``: g' = 1 − y², g'' = −2 y g'."""
+
+    def g(self, x):
+        return np.tanh(x)
+
+    def dg(self, x, y):
+        return 1.0 - y * y
+
+    def d2g(self, x, y, dy):
+        return -2.0 * y * dy
+
+
+class Sigmoid(Activation):
+    """Logistic sigmoid ``1 / (1 + e^{−x})``: g' = y(1 − y), g'' = g'(1 − 2y)."""
+
+    def g(self, x):
+        return expit(x)
+
+    def dg(self, x, y):
+        return y * (1.0 - y)
+
+    def d2g(self, x, y, dy):
+        return dy * (1.0 - 2.0 * y)
+
+
+class Softplus(Activation):
+    """``log(1 + e^x)`` (smooth, unbounded above): g' = sigmoid(x), g'' = g'(1 − g')."""
+
+    def g(self, x):
+        return np.logaddexp(0.0, x)
+
+    def dg(self, x, y):
+        return expit(x)
+
+    def d2g(self, x, y, dy):
+        return dy * (1.0 - dy)
+
+
+class Identity(Activation):
+    """``y = x``; its passes copy nothing they need not."""
+
+    def g(self, x):
+        return x
+
+    def dg(self, x, y):
+        return np.ones_like(x)
+
+    def d2g(self, x, y, dy):
+        return np.zeros_like(x)
+
+    def forward(self, p, x):
+        return x, None
+
+    def backward(self, p, cache, ybar, *, need_input=True, need_params=True):
+        return ybar, (np.empty(0) if need_params else None)
+
+    def rforward(self, p, cache, rx):
+        return rx, None
+
+    def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True):
+        return rybar, np.empty(0)
+
+
+ACTIVATIONS = {"tanh": Tanh, "sigmoid": Sigmoid, "logistic": Sigmoid,
+               "softplus": Softplus, "identity": Identity, "linear": Identity}
+
+
+def get_activation(name: str, n: int) -> Activation:
+    """The activation layer called ``name`` (one of ``ACTIVATIONS``) of width ``n``."""
+    try:
+        cls = ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}") from None
+    return cls(n)

@@ -1,0 +1,183 @@
+"""A model as a composition of layers, with one flat parameter vector.
+
+:class:`Sequential` runs the layers' four passes in order; everything built on top
+(``jacobian``, ``jvp``, ``vjp``, the J-prop objectives) uses only these runners, so
+a new layer gets all of it by implementing its own four passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_batch, as_float_array, as_per_sample, as_rng
+from ..layers.base import Layer
+
+__all__ = ["Sequential", "Tape"]
+
+
+@dataclass
+class Tape:
+    """What the passes leave for the later passes: per-layer inputs and caches.
+
+    ``caches[l]`` comes from the forward pass of layer ``l``; ``rcaches[l]`` from
+    its R-forward pass; ``ybars[l]`` is the adjoint layer ``l`` received in the
+    backward pass (needed by the R-backward pass).
+    """
+
+    caches: list
+    rcaches: list = field(default_factory=list)
+    ybars: list = field(default_factory=list)
+
+
+class Sequential:
+    """A feedforward model ``y = f(x; w)``: layers applied in order.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        ``layers[l].n_out`` must equal ``layers[l+1].n_in``.
+    rng : None, int or numpy.random.Generator
+        Seed for the layers' ``init_params``.
+
+    Attributes
+    ----------
+    params : ndarray, shape (n_params,)
+        All free parameters, layer after layer, each layer in its own documented
+        layout. Setting it copies the new values in (length and finiteness checked).
+    n_in, n_out, n_params : int
+    """
+
+    def __init__(self, layers, rng=None):
+        layers = list(layers)
+        if not layers or not all(isinstance(layer, Layer) for layer in layers):
+            raise ValueError("layers must be a non-empty sequence of jdyn Layer objects")
+        for l, (a, b) in enumerate(zip(layers, layers[1:])):
+            if a.n_out != b.n_in:
+                raise ValueError(
+                    f"layers[{l}] has n_out={a.n_out} but layers[{l + 1}] has n_in={b.n_in}")
+        self.layers = layers
+        self.n_in, self.n_out = layers[0].n_in, layers[-1].n_out
+        bounds = np.cumsum([0] + [layer.n_params for layer in layers])
+        self._slices = [slice(int(a), int(b)) for a, b in zip(bounds, bounds[1:])]
+        self.n_params = int(bounds[-1])
+        gen = as_rng(rng)
+        self._params = np.concatenate(
+            [np.asarray(layer.init_params(gen), dtype=float).ravel() for layer in layers]
+            + [np.empty(0)])
+        self._views = [self._params[s] for s in self._slices]
+
+    # ----------------------------------------------------------------- parameters
+    @property
+    def params(self) -> np.ndarray:
+        return self._params.copy()
+
+    @params.setter
+    def params(self, value):
+        value = as_float_array(value, "params", shape=(self.n_params,))
+        self._params[...] = value
+
+    def layer_params(self, l: int) -> np.ndarray:
+        """A view of layer ``l``'s parameters inside ``params``."""
+        return self._views[l]
+
+    # ---------------------------------------------------------------- pass runners
+    def forward(self, X):
+        """Forward pass. ``X`` (B, n_in), validated → ``(Y (B, n_out), tape)``."""
+        caches = []
+        z = X
+        for layer, p in zip(self.layers, self._views):
+            z, cache = layer.forward(p, z)
+            caches.append(cache)
+        return z, Tape(caches)
+
+    def backward(self, tape, ybar, *, need_input=True, need_params=True):
+        """Backward pass from output adjoint ``ybar`` (…, B, n_out).
+
+        Returns ``(x̄ (…, B, n_in) or None, gradient (n_params,) or None)`` and
+        records each layer's incoming adjoint in ``tape.ybars``.
+        """
+        grad = np.empty(self.n_params) if need_params else None
+        ybars = [None] * len(self.layers)
+        for l in range(len(self.layers) - 1, -1, -1):
+            ybars[l] = ybar
+            want_x = need_input or l > 0
+            ybar, pbar = self.layers[l].backward(
+                self._views[l], tape.caches[l], ybar,
+                need_input=want_x, need_params=need_params)
+            if need_params:
+                grad[self._slices[l]] = pbar
+        tape.ybars = ybars
+        return ybar, grad
+
+    def rforward(self, tape, rx):
+        """R-forward pass with input direction ``rx`` (…, B, n_in) → ``R{y} = J rx``."""
+        rcaches = []
+        for layer, p, cache in zip(self.layers, self._views, tape.caches):
+            rx, rcache = layer.rforward(p, cache, rx)
+            rcaches.append(rcache)
+        tape.rcaches = rcaches
+        return rx
+
+    def rbackward(self, tape, rybar=None, *, need_input=False):
+        """R-backward pass (after forward, backward and R-forward on ``tape``).
+
+        ``rybar`` is ``R{ȳ}`` at the output, ``None`` for zero. Returns
+        ``(R{x̄} or None, R{gradient} (n_params,))``.
+        """
+        grad = np.empty(self.n_params)
+        for l in range(len(self.layers) - 1, -1, -1):
+            rybar, rpbar = self.layers[l].rbackward(
+                self._views[l], tape.caches[l], tape.rcaches[l], tape.ybars[l], rybar,
+                need_input=need_input or l > 0)
+            grad[self._slices[l]] = rpbar
+        return rybar, grad
+
+    # ------------------------------------------------------------- user interface
+    def __call__(self, X) -> np.ndarray:
+        """Model output: ``X`` (B, n_in) → (B, n_out)."""
+        return self.forward(as_batch(X, "X", self.n_in))[0]
+
+    def jvp(self, X, V) -> np.ndarray:
+        """Jacobian-vector products ``J(x_b) v_b``: X, V (B, n_in) → (B, n_out).
+
+        ``V`` may also be one vector (n_in,) shared by all samples.
+        """
+        X = as_batch(X, "X", self.n_in)
+        V = as_per_sample(V, "V", X.shape[0], self.n_in)
+        _, tape = self.forward(X)
+        return self.rforward(tape, V)
+
+    def vjp(self, X, U) -> np.ndarray:
+        """Vector-Jacobian products ``u_bᵀ J(x_b)``: X (B, n_in), U (B, n_out) → (B, n_in).
+
+        ``U`` may also be one vector (n_out,) shared by all samples.
+        """
+        X = as_batch(X, "X", self.n_in)
+        U = as_per_sample(U, "U", X.shape[0], self.n_out)
+        _, tape = self.forward(X)
+        return self.backward(tape, U, need_params=False)[0]
+
+    def jacobian(self, X) -> np.ndarray:
+        """Input–output Jacobians ``∂f/∂x`` at each sample: X (B, n_in) → (B, n_out, n_in).
+
+        One batched pass over min(n_in, n_out) unit directions (reverse mode when
+        the output is the smaller side, forward mode otherwise).
+        """
+        X = as_batch(X, "X", self.n_in)
+        B = X.shape[0]
+        _, tape = self.forward(X)
+        if self.n_out <= self.n_in:
+            seeds = unit_seeds(self.n_out, B)
+            return self.backward(tape, seeds, need_params=False)[0].transpose(1, 0, 2)
+        return self.rforward(tape, unit_seeds(self.n_in, B)).transpose(1, 2, 0)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"{type(self).__name__}([{inner}], n_params={self.n_params})"
+
+
+def unit_seeds(k: int, B: int) -> np.ndarray:
+    """The k unit vectors of R^k as a direction axis: shape (k, B, k), ``[i, b] = e_i``."""
+    return np.ascontiguousarray(np.broadcast_to(np.eye(k)[:, None, :], (k, B, k)))
