@@ -1,0 +1,84 @@
+"""Sampled integration of an autonomous ODE with scipy's DOP853, tolerant of blow-ups."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+__all__ = ["integrate_sampled"]
+
+
+def _solve(fun, x, t_end, rtol, atol, t_eval=None):
+    """Integrate from t=0 to ``t_end``; return (times reached, states (m, d), ok)."""
+    with np.errstate(all="ignore"):
+        try:
+            sol = solve_ivp(fun, (0.0, t_end), x, method="DOP853", rtol=rtol, atol=atol,
+                            t_eval=t_eval)
+        except (OverflowError, FloatingPointError, ZeroDivisionError):
+            # A blow-up can surface as an exception inside the step-size control.
+            return np.empty(0), np.empty((0, x.size)), False
+    ys = sol.y.T
+    finite = np.isfinite(ys).all(axis=1)
+    m = int(np.argmin(finite)) if not finite.all() else ys.shape[0]
+    ok = sol.status == 0 and m == ys.shape[0]
+    return sol.t[:m], ys[:m], ok
+
+
+def integrate_sampled(fun, x0, n, dt, transient, rtol, atol, sigma, rng):
+    """Integrate ``dy/dt = fun(t, y)`` and sample it ``n`` times, ``dt`` apart.
+
+    Parameters
+    ----------
+    fun : callable ``fun(t, y) -> (d,)``
+    x0 : numpy.ndarray, shape (d,)
+    n : int
+    dt, transient : float
+        Sampling interval and discarded initial time.
+    rtol, atol : float
+        DOP853 tolerances.
+    sigma : float
+        Std of Gaussian noise added after every ``dt``-integration (0: none; the whole
+        run is then two ``solve_ivp`` calls, sampled through DOP853's dense output).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    out : numpy.ndarray, shape (n, d)
+        Samples, NaN after a failure.
+    failure : None or (row, t)
+        First row that could not be computed (-1 if the transient failed) and the time
+        reached, measured from the start of the run.
+    """
+    d = x0.size
+    out = np.full((n, d), np.nan)
+    x = np.array(x0, dtype=np.float64)
+    if sigma == 0.0:
+        if transient > 0:
+            ts, ys, ok = _solve(fun, x, transient, rtol, atol)
+            if not ok:
+                return out, (-1, float(ts[-1]) if ts.size else 0.0)
+            x = ys[-1]
+        out[0] = x
+        if n > 1:
+            t_eval = dt * np.arange(n)
+            ts, ys, ok = _solve(fun, x, float(t_eval[-1]), rtol, atol, t_eval=t_eval)
+            m = ys.shape[0]
+            out[:m] = ys
+            if not ok or m < n:
+                return out, (m, transient + float(t_eval[min(m, n - 1)]))
+        return out, None
+
+    n_transient = math.ceil(transient / dt)
+    if n_transient == 0:
+        out[0] = x
+    for k in range(n_transient + n - 1):
+        ts, ys, ok = _solve(fun, x, dt, rtol, atol)
+        x = ys[-1] + sigma * rng.standard_normal(d) if ok else None
+        if x is None or not np.isfinite(x).all():
+            row = k + 1 - n_transient
+            return out, (row if row >= 0 else -1, (k + 1) * dt)
+        if k + 1 >= n_transient:
+            out[k + 1 - n_transient] = x
+    return out, None
