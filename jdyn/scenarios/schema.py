@@ -1,0 +1,250 @@
+"""The scenario file format, as data.
+
+Every key a scenario file may contain is described here once: its type, the values
+it accepts, its default and a sentence of documentation. :mod:`jdyn.scenarios.load`
+validates files against :data:`SCHEMA`, and :func:`markdown_table` renders the same
+description for the documentation, so the two cannot drift apart.
+
+A scenario file has top-level tables (``[system]``, ``[model]``, ...), one top-level
+key (``seed``) and an optional ``[sweep]`` table whose keys are the axes of
+:data:`SWEEP_AXES`, each a non-empty list of values for the key it stands for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "Key", "Section", "REQUIRED", "SYSTEMS", "FLOWS", "SCHEMA", "TOP_LEVEL",
+    "SWEEP_AXES", "iter_keys", "markdown_table",
+]
+
+#: Built-in systems a scenario may name (``jdyn.systems.get_system`` names).
+SYSTEMS = ("henon", "logistic", "tent", "ikeda", "lorenz", "rossler")
+#: The continuous-time ones among :data:`SYSTEMS`: only these take ``observation.dt``.
+FLOWS = ("lorenz", "rossler")
+
+
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+#: Marks a key without a default.
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a scenario file.
+
+    Attributes
+    ----------
+    type : str
+        ``"str"``, ``"int"``, ``"float"``, ``"bool"``, ``"int_list"`` (a non-empty
+        list of integers), ``"float_table"`` (a table of name = number) or
+        ``"strength"`` (a number or the string ``"auto"``).
+    doc : str
+        One sentence for the documentation table.
+    default : object
+        Value used when the key is absent; :data:`REQUIRED` when it must be given;
+        ``None`` when absence means "not set".
+    choices : tuple of str, optional
+        The allowed values of a string key.
+    low, high : float, optional
+        Bounds of a number (of each element for ``int_list``).
+    low_open, high_open : bool
+        Whether ``low`` / ``high`` are excluded.
+    pattern : str, optional
+        A regular expression a string must match in full.
+    """
+
+    type: str
+    doc: str
+    default: object = None
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    pattern: str | None = None
+
+    def expected(self) -> str:
+        """What the key accepts, in words (used in error messages and the docs)."""
+        if self.choices is not None:
+            words = ", ".join(repr(c) for c in self.choices)
+            return f"one of {words}"
+        noun = {"str": "a string", "int": "an integer", "float": "a number",
+                "bool": "true or false", "int_list": "a non-empty list of integers",
+                "float_table": "a table of name = number", "strength": "a number",
+                "list": "a non-empty list"}[self.type]
+        bounds = self.bounds()
+        text = f"{noun} {bounds}" if bounds else noun
+        return text + ' or "auto"' if self.type == "strength" else text
+
+    def bounds(self) -> str:
+        """The range in interval notation, or ``""`` when unbounded."""
+        if self.low is None and self.high is None:
+            return ""
+        if self.high is None:
+            return f"{'>' if self.low_open else '>='} {_num(self.low)}"
+        if self.low is None:
+            return f"{'<' if self.high_open else '<='} {_num(self.high)}"
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        return f"in {left}{_num(self.low)}, {_num(self.high)}{right}"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a scenario file: its keys and whether it must be present."""
+
+    doc: str
+    keys: dict
+    required: bool = False
+
+
+def _num(x):
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(x)
+
+
+SCHEMA = {
+    "scenario": Section("What this study is.", required=True, keys={
+        "name": Key("str", "Short identifier; the default output directory is runs/NAME.",
+                    REQUIRED, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*"),
+        "description": Key("str", "Free text shown in the report.", ""),
+    }),
+    "system": Section("The ground-truth system the data come from.", required=True, keys={
+        "name": Key("str", "A built-in system of jdyn.systems.", REQUIRED, choices=SYSTEMS),
+        "params": Key("float_table", "Parameters overriding the literature defaults "
+                      "(e.g. {a = 1.4, b = 0.3} for henon).", {}),
+    }),
+    "observation": Section("How the system is observed.", keys={
+        "coordinate": Key("int", "Which state coordinate is observed (0-based).", 0, low=0),
+        "length": Key("int", "Number of observed samples.", 5000, low=100, high=10_000_000),
+        "transient": Key("int", "Samples discarded before observing (for flows: steps "
+                         "of dt).", 1000, low=0),
+        "dt": Key("float", "Sampling interval; flows only (lorenz, rossler), where it "
+                  "defaults to 0.01; an error for maps.", None, low=0, low_open=True),
+        "noise_kind": Key("str", "Measurement noise added to the observations, or noise "
+                          "added to the state at every step.", "observational",
+                          choices=("observational", "dynamical")),
+        "noise": Key("float", "Noise standard deviation as a fraction of the signal's "
+                     "standard deviation.", 0.0, low=0, high=1),
+    }),
+    "embedding": Section("The delay embedding of the observed series.", keys={
+        "dim": Key("int", "Embedding dimension.", 2, low=1, high=20),
+        "lag": Key("int", "Delay in samples.", 1, low=1),
+    }),
+    "model": Section("The model fitted to the embedded series.", keys={
+        "kind": Key("str", "Model family.", "mlp",
+                    choices=("mlp", "rbf", "higher_order", "polynomial")),
+        "hidden": Key("int_list", "Hidden layer widths (mlp), or the number of centres "
+                      "(rbf, first entry).", [30], low=1),
+        "activation": Key("str", "Hidden-layer nonlinearity (mlp).", "tanh",
+                          choices=("tanh", "sigmoid", "softplus")),
+        "degree": Key("int", "Polynomial degree (polynomial, higher_order).", 3,
+                      low=1, high=10),
+    }),
+    "objective": Section("The training objective: data loss plus one regulariser.", keys={
+        "regulariser": Key("str", "Term added to the data loss.", "none",
+                           choices=("none", "weight_decay", "jacobian", "double_backprop",
+                                    "logdet", "eiv")),
+        "strength": Key("strength", 'Weight of the regulariser, or "auto" to choose it '
+                        "on the validation split.", 1e-3, low=0),
+        "logdet_target": Key("float", "Known mean log|det J| the logdet term pulls "
+                             "towards (regulariser = logdet only; unset = the truth's).",
+                             None),
+    }),
+    "training": Section("The optimiser and early stopping.", keys={
+        "method": Key("str", "Optimiser.", "lbfgs", choices=("lbfgs", "cg", "adam")),
+        "max_iter": Key("int", "Maximum number of iterations.", 500, low=1, high=1_000_000),
+        "validation_fraction": Key("float", "Fraction of the series held out (at its "
+                                   "end) for early stopping and strength selection.", 0.2,
+                                   low=0, high=0.5, low_open=True, high_open=True),
+        "patience": Key("int", "Iterations without validation improvement before "
+                        "stopping.", 20, low=1),
+    }),
+    "analysis": Section("The invariants computed from each fitted model.", keys={
+        "lyapunov_steps": Key("int", "Jacobian-product length for the Lyapunov "
+                              "spectrum.", 5000, low=10),
+        "free_run_steps": Key("int", "Length of the model's free-running orbit "
+                              "(0: skip the free-run analysis).", 5000, low=0),
+        "correlation_dim": Key("bool", "Compute the correlation dimension.", True),
+        "correlation_points": Key("int", "Points used for the correlation sum.", 5000,
+                                  low=100),
+        "baselines": Key("bool", "Run the nolds estimators on the same noisy data.", True),
+        "n_orbits": Key("int", "Independent free-run orbits averaged for the spectrum.",
+                        4, low=1, high=1000),
+    }),
+    "output": Section("Where results go.", keys={
+        "dir": Key("str", "Output directory (relative to the working directory); "
+                   "--out overrides it; default runs/NAME.", None, pattern=r".*\S.*"),
+    }),
+}
+
+#: Keys allowed outside any table.
+TOP_LEVEL = {
+    "seed": Key("int", "Seed of every random choice in a job (data noise, "
+                "initialisation, splits).", 0, low=0, high=2**32 - 1),
+}
+
+#: Sweep axis → path of the key it replaces in each job.
+SWEEP_AXES = {
+    "noise": ("observation", "noise"),
+    "regulariser": ("objective", "regulariser"),
+    "strength": ("objective", "strength"),
+    "seed": ("seed",),
+    "hidden": ("model", "hidden"),
+    "dim": ("embedding", "dim"),
+}
+
+
+def key_at(path) -> Key:
+    """The :class:`Key` at a config path such as ``("model", "hidden")``."""
+    if len(path) == 1:
+        return TOP_LEVEL[path[0]]
+    return SCHEMA[path[0]].keys[path[1]]
+
+
+def iter_keys():
+    """Every documented key.
+
+    Yields
+    ------
+    (str, Key)
+        Dotted path (``"observation.noise"``, ``"seed"``, ``"sweep.noise"``) and its
+        key; sweep axes are reported with the key they replace.
+    """
+    for name, key in TOP_LEVEL.items():
+        yield name, key
+    for section, spec in SCHEMA.items():
+        for name, key in spec.keys.items():
+            yield f"{section}.{name}", key
+    for axis, path in SWEEP_AXES.items():
+        target = key_at(path)
+        yield f"sweep.{axis}", Key("list", f"Values of {'.'.join(path)} to sweep over, each "
+                                   f"as that key accepts ({target.expected()}); jobs are "
+                                   "the product of all axes.", None)
+
+
+def _default_text(key):
+    if key.default is REQUIRED:
+        return "required"
+    if key.default is None:
+        return "unset"
+    if isinstance(key.default, bool):
+        return str(key.default).lower()
+    if isinstance(key.default, str):
+        return f'"{key.default}"'
+    return repr(key.default)
+
+
+def markdown_table() -> str:
+    """The scenario format as a Markdown table (key, type/allowed, default, meaning)."""
+    rows = ["| key | accepts | default | meaning |", "|---|---|---|---|"]
+    for path, key in iter_keys():
+        accepts = key.expected()
+        cells = [f"`{path}`", accepts, _default_text(key), key.doc]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
