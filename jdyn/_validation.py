@@ -22,7 +22,8 @@ __all__ = [
 
 
 def _describe_shape(shape) -> str:
-    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
+    parts = ["?" if s is None else str(s) for s in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 def as_float_array(value, name: str, *, ndim: int | None = None, shape=None,

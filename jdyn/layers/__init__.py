@@ -4,6 +4,10 @@ from .activations import (ACTIVATIONS, Activation, Identity, Sigmoid, Softplus, 
                           get_activation)
 from .base import Layer, contract
 from .dense import Dense
+from .polynomial import PolynomialFeatures
+from .rbf import RBF
+from .sigma_pi import SigmaPi
 
 __all__ = ["Layer", "contract", "Dense", "Activation", "Tanh", "Sigmoid", "Softplus",
-           "Identity", "get_activation", "ACTIVATIONS"]
+           "Identity", "get_activation", "ACTIVATIONS", "RBF", "SigmaPi",
+           "PolynomialFeatures"]
