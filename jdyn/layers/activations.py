@@ -59,9 +59,12 @@ class Activation(Layer):
 
     def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True):
         rxbar = ybar * self._second(cache) * rx
-        if rybar is not None:
-            rxbar += rybar * cache[2]
-        return rxbar, np.empty(0)
+        if rybar is None:
+            return rxbar, np.empty(0)
+        term = rybar * cache[2]
+        # In place when shapes agree (the usual case); a new array when only one of
+        # the seeds carries a direction axis.
+        return (rxbar.__iadd__(term) if term.shape == rxbar.shape else rxbar + term), np.empty(0)
 
 
 class Tanh(Activation):
