@@ -58,7 +58,8 @@ class Activation(Layer):
         return rx * cache[2], rx
 
     def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True):
-        rxbar = ybar * self._second(cache) * rx
+        rxbar = ybar * rx                   # (…, B, n): one temporary, then in place
+        rxbar *= self._second(cache)
         if rybar is None:
             return rxbar, np.empty(0)
         term = rybar * cache[2]
@@ -74,10 +75,13 @@ class Tanh(Activation):
         return np.tanh(x)
 
     def dg(self, x, y):
-        return 1.0 - y * y
+        d = np.multiply(y, y)
+        return np.subtract(1.0, d, out=d)
 
     def d2g(self, x, y, dy):
-        return -2.0 * y * dy
+        d2 = np.multiply(y, dy)
+        d2 *= -2.0
+        return d2
 
 
 class Sigmoid(Activation):

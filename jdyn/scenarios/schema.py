@@ -149,7 +149,7 @@ SCHEMA = {
     "objective": Section("The training objective: data loss plus one regulariser.", keys={
         "regulariser": Key("str", "Term added to the data loss.", "none",
                            choices=("none", "weight_decay", "jacobian", "double_backprop",
-                                    "logdet", "eiv")),
+                                    "logdet", "eiv", "eiv_logdet")),
         "strength": Key("strength", 'Weight of the regulariser, or "auto" to choose it '
                         "on the validation split.", 1e-3, low=0),
         "logdet_target": Key("float", "Known mean log|det J| the logdet term pulls "
