@@ -1,0 +1,237 @@
+"""What every map estimator shares: fitting with a regulariser, choosing its strength,
+iterating the fitted map and reading invariants off its Jacobians.
+
+Subclasses say how a series becomes (input, target) pairs and states, how a model
+output becomes the next state, and what the state Jacobian is
+(:class:`~jdyn.estimators.DelayMapEstimator`: a companion matrix;
+:class:`~jdyn.estimators.StateMapEstimator`: the model's own Jacobian).
+
+Choosing a strength from noisy data
+-----------------------------------
+``strength="auto"`` tries a grid and keeps the fit with the lowest one-step error on a
+held-out random 20% of the (noisy) pairs. That is the criterion a user without the
+truth has, and it is honest about what weight decay and Jacobian penalties achieve;
+it cannot see the errors-in-variables bias, which is why ``regulariser="eiv"`` uses
+the discrepancy principle instead (:mod:`jdyn.estimators._eiv`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from .._validation import as_rng, check_int, check_positive
+from ..analysis.correlation import correlation_dim
+from ..analysis.lyapunov import lyapunov_spectrum_from_jacobians
+from ..objectives import LogDetTarget, WeightDecay
+from ..training import train
+from ._builders import MODEL_KINDS, REGULARISERS, build_model, build_objective, strengths_for
+from ._eiv import fit_errors_in_variables
+from ._orbits import free_run
+
+__all__ = ["MapEstimator", "Invariants"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Invariants:
+    """Dynamical invariants of a fitted map (exponents per unit time when ``dt_`` is set).
+
+    lyapunov_data : LyapunovResult, along the observed states (Gencay & Dechert, LENNS).
+    lyapunov_free : LyapunovResult, along the model's own free-running orbits (NaN
+        exponents if they diverged).
+    kaplan_yorke : float, of ``lyapunov_free`` (of ``lyapunov_data`` if the free run failed).
+    correlation_dim : CorrelationDimResult of the free-running attractor, or None.
+    free_run_status, free_run_reason : str, see :func:`jdyn.estimators._orbits.free_run`.
+    free_orbit : (n_orbits, n, D) the free-running orbits in standardised units.
+    correlation_note : why ``correlation_dim`` is None when it was asked for ("" otherwise).
+    """
+
+    lyapunov_data: object
+    lyapunov_free: object
+    kaplan_yorke: float
+    correlation_dim: object
+    free_run_status: str
+    free_run_reason: str
+    free_orbit: np.ndarray
+    correlation_note: str = ""
+
+
+class MapEstimator(ABC):
+    """Base class of the map estimators; see :class:`DelayMapEstimator` for parameters."""
+
+    _param_names: tuple = ()
+
+    # ----------------------------------------------------------- subclass hooks
+    @abstractmethod
+    def _prepare(self, data):
+        """Validate and standardise ``data``; set ``dt_`` and the scaling; return the series."""
+
+    @abstractmethod
+    def _pairs(self, z):
+        """Model inputs X (B, n_in) and targets T (B, n_out) from a standardised series."""
+
+    @abstractmethod
+    def _states(self, z):
+        """Map states (N, D) from a standardised series."""
+
+    @abstractmethod
+    def step(self, states):
+        """The fitted map on states (k, D) in standardised units → (k, D)."""
+
+    @abstractmethod
+    def state_jacobians(self, states):
+        """Jacobians of the fitted map at states (N, D) → (N, D, D)."""
+
+    # ------------------------------------------------------------------ fitting
+    def _validate_params(self):
+        if self.model not in MODEL_KINDS:
+            raise ValueError(f"model must be one of {MODEL_KINDS}; got {self.model!r}")
+        if self.regulariser not in REGULARISERS:
+            raise ValueError(f"regulariser must be one of {REGULARISERS}; got {self.regulariser!r}")
+        strengths_for(self.regulariser, self.strength)
+        check_int(self.max_iter, "max_iter", minimum=1)
+        if not 0.0 < float(self.validation_fraction) < 0.5:
+            raise ValueError("validation_fraction must be in (0, 0.5); got "
+                             f"{self.validation_fraction!r}")
+        if self.regulariser == "logdet" and self.logdet_target is None:
+            raise ValueError("regulariser='logdet' needs logdet_target, the known "
+                             "log|det J| of the map (e.g. log(0.3) for Hénon)")
+        if self.noise_level is not None:
+            check_positive(self.noise_level, "noise_level", allow_zero=True)
+
+    def fit(self, data, y=None):
+        """Fit the map to ``data`` (see the class docstring for accepted types); returns self."""
+        self._validate_params()
+        z = self._prepare(data)
+        X, T = self._pairs(z)
+        seeds = as_rng(self.rng).integers(2**32, size=2)
+        n_val = max(1, int(round(self.validation_fraction * len(X))))
+        order = np.random.default_rng(seeds[1]).permutation(len(X))
+        val, tr = order[:n_val], order[n_val:]
+        plain, strengths = self._plain_stage()
+        self.selection_, best = [], None
+        for strength in strengths:
+            model = self._new_model(X.shape[1], T.shape[1], int(seeds[0]))
+            objective = build_objective(plain, strength, logdet_target=self.logdet_target,
+                                        companion=self._companion, rng=int(seeds[0]))
+            if self.weight_decay and plain != "weight_decay":
+                objective = objective + WeightDecay(self.weight_decay)
+            result = train(model, objective, X[tr], T[tr], method=self.method,
+                           max_iter=self.max_iter, validation=(X[val], T[val]),
+                           patience=self.patience, rng=int(seeds[0]), progress=self.progress)
+            score = float(np.mean((model(X[val]) - T[val]) ** 2))
+            self.selection_.append({"strength": float(strength), "validation_mse": score})
+            if best is None or score < best[0]:
+                best = (score, float(strength), model, result.history)
+        _, self.strength_, self.model_, self.history_ = best
+        self.noise_level_ = None
+        if self.regulariser == "eiv":
+            self._fit_eiv(z, X, T)
+        self.train_series_ = z
+        return self
+
+    def _plain_stage(self):
+        """The regulariser and strengths of the ordinary fit ("eiv": unregularised; it
+        is the warm start and the source of the noise estimate)."""
+        if self.regulariser == "eiv":
+            return "none", (0.0,)
+        return self.regulariser, strengths_for(self.regulariser, self.strength)
+
+    def _new_model(self, n_in, n_out, seed):
+        return build_model(self.model, n_in, n_out, self.hidden, self.activation,
+                           degree=self.degree, rng=seed)
+
+    def _fit_eiv(self, z, X, T):
+        """Joint refit; a known ``logdet_target`` joins as a (strong) term of weight 1."""
+        terms = [WeightDecay(self.weight_decay)] if self.weight_decay else []
+        sigma = self.noise_level
+        if self.logdet_target is not None:
+            # Noise estimate from the unconstrained fit, then the constraint is brought
+            # in on the observed pairs before the joint fit: started from a Jacobian far
+            # from the constraint, the joint fit can fall into a wrong orbit.
+            from ._eiv import estimate_noise_level
+            sigma = estimate_noise_level(self.model_, X, T) if sigma is None else sigma
+            terms.append(LogDetTarget(float(self.logdet_target), companion=self._companion))
+            train(self.model_, build_objective("none", 0.0) + terms[-1], X, T,
+                  method=self.method, max_iter=self.max_iter, progress=self.progress)
+        out = fit_errors_in_variables(
+            self.model_, z, X, T, dim=self._eiv_dim, lag=self._eiv_lag,
+            gammas=strengths_for("eiv", self.strength), noise_level=sigma,
+            terms=terms or None, max_iter=self.max_iter, progress=self.progress)
+        self.strength_ = out.gamma
+        self.clean_series_ = self._unscale_series(out.clean)
+        self.noise_level_ = out.noise_level
+        self.selection_ = out.selection
+        self.history_ = out.history
+
+    # --------------------------------------------------------------- prediction
+    def predict(self, data):
+        """One-step predictions of the next observation for each state of ``data``.
+
+        Returns an array in data units aligned with ``data[first_state + 1:]``.
+        """
+        self._check_fitted()
+        z = self._prepare_more(data)
+        X, _ = self._pairs(z)
+        return self._unscale(self.model_(X))
+
+    # --------------------------------------------------------------- invariants
+    def invariants(self, data=None, *, n_steps=5000, n_orbits=4, rng=None,
+                   correlation=True, correlation_points=5000):
+        """Lyapunov spectra along the data and along free runs, Kaplan–Yorke and the
+        correlation dimension of the model's attractor (see :class:`Invariants`).
+
+        data : the series to evaluate Jacobians along (default: the training series).
+        n_steps : length of each free-running orbit (a tenth is discarded as transient).
+        """
+        self._check_fitted()
+        z = self.train_series_ if data is None else self._prepare_more(data)
+        states = self._states(z)
+        dt = self.dt_ or 1.0
+        along = lyapunov_spectrum_from_jacobians(self.state_jacobians(states), dt=dt)
+        gen = as_rng(rng)
+        starts = states[gen.choice(len(states), size=n_orbits, replace=False)]
+        run = free_run(self.step, starts, check_int(n_steps, "n_steps", minimum=20),
+                       states.mean(axis=0), states.std(axis=0))
+        if run.status == "diverged":
+            free = dataclasses.replace(
+                along, exponents=np.full_like(along.exponents, np.nan),
+                stderr=np.full_like(along.stderr, np.nan), kaplan_yorke=np.nan,
+                diverged=True, reason=run.reason, per_orbit=None)
+        else:
+            tail = run.orbit[:, n_steps // 10:]
+            Js = self.state_jacobians(tail.reshape(-1, tail.shape[-1]))
+            free = lyapunov_spectrum_from_jacobians(
+                Js.reshape(n_orbits, -1, *Js.shape[1:]), dt=dt)
+        ky = free.kaplan_yorke if np.isfinite(free.kaplan_yorke) else along.kaplan_yorke
+        cd, cd_note = None, ""
+        if correlation and run.status == "ok":
+            pts = run.orbit[:, n_steps // 10:].reshape(-1, run.orbit.shape[-1])
+            pts = pts[::max(1, len(pts) // correlation_points)]
+            try:
+                cd = correlation_dim(pts)
+            except ValueError as exc:      # no scaling region: reported, not fatal
+                cd_note = f"correlation dimension not estimated: {exc}"
+        return Invariants(along, free, ky, cd, run.status, run.reason, run.orbit, cd_note)
+
+    def lyapunov_spectrum(self, data=None, *, along="data", **kwargs):
+        """The LyapunovResult ``along`` "data" or "free_run" (see :meth:`invariants`)."""
+        if along not in ("data", "free_run"):
+            raise ValueError(f"along must be 'data' or 'free_run'; got {along!r}")
+        inv = self.invariants(data, correlation=False, **kwargs)
+        return inv.lyapunov_data if along == "data" else inv.lyapunov_free
+
+    # ------------------------------------------------------------ conventions
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit first")
+
+    def get_params(self, deep=False):
+        """The constructor arguments (scikit-learn convention)."""
+        return {k: getattr(self, k) for k in self._param_names}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._param_names)
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,160 @@
+"""Delay-map model of a scalar series: ``x[t+1] = f(x[t], x[t−lag], …)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_int
+from ..embedding import delay_embed
+from ._data import as_series
+from ._orbits import companion_jacobians
+from .base import MapEstimator
+
+__all__ = ["DelayMapEstimator"]
+
+
+class DelayMapEstimator(MapEstimator):
+    """Fit a map to a scalar series through its delay embedding, and read its invariants.
+
+    The model ``f`` predicts ``x[t+1]`` from ``dim`` delays spaced by ``lag``,
+    ``(x[t], x[t−lag], …, x[t−(dim−1)·lag])``. The map's state is the window of the
+    last ``D = (dim−1)·lag + 1`` values and its Jacobian is a companion matrix with
+    ``∇f`` in the first row (``jdyn.estimators._orbits.companion_jacobians``), so the
+    spectrum has D exponents. The series is standardised (one mean, one std) before
+    fitting, which leaves every Jacobian and exponent unchanged.
+
+    Parameters
+    ----------
+    dim, lag : int
+        Embedding (see :func:`jdyn.embedding.choose_dim`, :func:`choose_lag`).
+    model : {"mlp", "rbf", "higher_order", "polynomial"}
+    hidden : sequence of int
+        Hidden widths (number of centres for "rbf").
+    activation : str
+        Hidden activation of "mlp" and "higher_order".
+    degree : int
+        Degree of "polynomial".
+    regulariser : {"none", "weight_decay", "jacobian", "double_backprop", "logdet", "eiv"}
+        "jacobian" is ½·mean‖∂f/∂x‖²; "logdet" targets ``log|det J| = logdet_target``
+        (a known dissipation rate: for Hénon ``log b``); "eiv" is the errors-in-variables
+        joint fit of the model and a clean series (:mod:`jdyn.estimators._eiv`).
+    strength : float or "auto"
+        The regulariser's weight, or "auto": chosen from the noisy data alone (held-out
+        one-step error; the discrepancy principle for "eiv").
+    logdet_target : float, optional
+        Known ``log|det J|`` of the state map (used by "logdet", and by "eiv" if given).
+    noise_level : float, optional
+        Known observational noise std as a fraction of the series' std (as in
+        :func:`jdyn.systems.add_observational_noise`); "eiv" estimates it otherwise.
+    weight_decay : float
+        Weight decay added to every fit besides the regulariser (default 0: none).
+    residual : bool
+        Fit ``x[t+1] − x[t]`` instead of ``x[t+1]`` (a residual map, for finely sampled flows).
+    dt : float, optional
+        Sampling interval; exponents are then per unit time. Read from an xarray time
+        coordinate or a pandas index when not given.
+    method, max_iter, validation_fraction, patience, progress : training options
+        (:func:`jdyn.training.train`).
+    rng : None, int or Generator
+        Seeds the initial weights, the validation split and the free runs' starts.
+
+    Attributes
+    ----------
+    model_ : the fitted :class:`jdyn.models.Sequential` (standardised units)
+    strength_ : the strength used; selection_ : the strengths tried and their scores
+    history_ : training history; dt_ : sampling interval or None
+    mean_, scale_ : standardisation; noise_level_ : noise level used by "eiv" (fraction)
+    clean_series_ : the estimated clean series ("eiv" only)
+
+    Examples
+    --------
+    >>> import jdyn
+    >>> x = jdyn.systems.Henon().trajectory(600, rng=0)[:, 0]
+    >>> est = jdyn.DelayMapEstimator(dim=2, hidden=(10,), max_iter=200, rng=0).fit(x)
+    >>> est.lyapunov_spectrum(n_steps=500).exponents.shape
+    (2,)
+    """
+
+    _companion = True
+    _param_names = ("dim", "lag", "model", "hidden", "activation", "degree", "regulariser",
+                    "strength", "logdet_target", "noise_level", "weight_decay", "residual",
+                    "dt", "method", "max_iter", "validation_fraction", "patience",
+                    "progress", "rng")
+
+    def __init__(self, dim=2, lag=1, *, model="mlp", hidden=(30,), activation="tanh",
+                 degree=3, regulariser="none", strength="auto", logdet_target=None,
+                 noise_level=None, weight_decay=0.0, residual=False, dt=None,
+                 method="lbfgs", max_iter=1000, validation_fraction=0.2, patience=50,
+                 progress=False, rng=None):
+        self.dim, self.lag, self.model, self.hidden = dim, lag, model, hidden
+        self.activation, self.degree, self.regulariser = activation, degree, regulariser
+        self.strength, self.logdet_target, self.noise_level = strength, logdet_target, noise_level
+        self.weight_decay, self.residual, self.dt, self.method = weight_decay, residual, dt, method
+        self.max_iter, self.validation_fraction = max_iter, validation_fraction
+        self.patience, self.progress, self.rng = patience, progress, rng
+
+    # ------------------------------------------------------------------- hooks
+    @property
+    def _eiv_dim(self):
+        return self.dim
+
+    @property
+    def _eiv_lag(self):
+        return self.lag
+
+    @property
+    def _window(self):
+        return (self.dim - 1) * self.lag + 1
+
+    def _validate_params(self):
+        check_int(self.dim, "dim", minimum=1)
+        check_int(self.lag, "lag", minimum=1)
+        if self.residual and self.regulariser in ("logdet", "eiv"):
+            raise ValueError(f"residual=True cannot be combined with regulariser="
+                             f"{self.regulariser!r}: that term acts on f, not on x + f")
+        super()._validate_params()
+
+    def _prepare(self, data):
+        x, self.dt_ = as_series(data, "series", dt=self.dt)
+        self.mean_, self.scale_ = float(x.mean()), float(x.std())
+        return self._standardise(x)
+
+    def _prepare_more(self, data):
+        return self._standardise(as_series(data, "series")[0])
+
+    def _standardise(self, x):
+        need = self._window + 10
+        if x.shape[0] < need:
+            raise ValueError(f"series has {x.shape[0]} samples; dim={self.dim}, lag={self.lag} "
+                             f"need at least {need}")
+        if not self.scale_ > 0 or np.ptp(x) == 0:
+            raise ValueError("series is constant: there is no dynamics to fit")
+        return (x - self.mean_) / self.scale_
+
+    def _unscale(self, z):
+        return z * self.scale_ + self.mean_
+
+    def _unscale_series(self, z):
+        return self._unscale(z)
+
+    def _pairs(self, z):
+        X = delay_embed(z, self.dim, self.lag)[:-1]
+        T = z[self._window:, None]
+        if self.residual:
+            T = T - X[:, :1]
+        return X, T
+
+    def _states(self, z):
+        return delay_embed(z, self._window, 1)
+
+    def step(self, states):
+        """The fitted map on windows (k, D) of standardised values → (k, D)."""
+        nxt = self.model_(states[:, ::self.lag])[:, 0]
+        if self.residual:
+            nxt = nxt + states[:, 0]
+        return np.concatenate([nxt[:, None], states[:, :-1]], axis=1)
+
+    def state_jacobians(self, states):
+        """Companion Jacobians at windows (N, D) → (N, D, D)."""
+        grads = self.model_.vjp(states[:, ::self.lag], np.ones(1))
+        return companion_jacobians(grads, self.lag, self.residual)

@@ -1,0 +1,186 @@
+"""Time-series estimators: conventions, inputs, state Jacobians, free runs, invariants."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import jdyn
+from jdyn.estimators import (DelayMapEstimator, StateMapEstimator, classify_orbit,
+                             companion_jacobians, free_run)
+from jdyn.gradcheck import numerical_derivative, relative_error
+from jdyn.systems import Henon, add_observational_noise
+
+LN_B = np.log(0.3)
+
+
+@pytest.fixture(scope="module")
+def henon_x():
+    return Henon().trajectory(1500, rng=0)[:, 0]
+
+
+@pytest.fixture(scope="module")
+def poly_fit(henon_x):
+    # Hénon's delay map x[t+1] = 1 − a x[t]² + b x[t−1] is a degree-2 polynomial, so
+    # this model family contains the truth exactly.
+    return DelayMapEstimator(2, model="polynomial", degree=2, max_iter=500, rng=0).fit(henon_x)
+
+
+def test_init_only_stores_and_fit_returns_self(henon_x):
+    est = DelayMapEstimator(3, lag=2, hidden=(4,), regulariser="jacobian", strength=1e-3,
+                            max_iter=5, rng=1)
+    assert est.get_params()["dim"] == 3 and not hasattr(est, "model_")
+    assert est.fit(henon_x) is est
+    for attr in ("model_", "strength_", "history_", "selection_", "mean_", "scale_", "dt_"):
+        assert hasattr(est, attr)
+    assert est.strength_ == 1e-3 and est.dt_ is None
+    assert "DelayMapEstimator(dim=3" in repr(est)
+
+
+def test_exact_model_family_recovers_henon_exponents(poly_fit):
+    res = poly_fit.lyapunov_spectrum(n_steps=2000)
+    # Along the 1500 data points the Jacobians are (almost) exactly Hénon's, so the
+    # sum is ln b to rounding and the exponents are the finite-length truth.
+    assert abs(res.exponents.sum() - LN_B) < 1e-4
+    assert abs(res.exponents[0] - 0.41922) < 3 * res.stderr[0] + 0.01
+
+
+def test_state_jacobians_match_finite_differences_of_step(poly_fit, henon_x):
+    states = poly_fit._states(poly_fit.train_series_)[:5]
+    J = poly_fit.state_jacobians(states)
+    for j in range(states.shape[1]):
+        e = np.zeros(states.shape[1])
+        e[j] = 1.0
+        fd = numerical_derivative(lambda r: poly_fit.step(states + r * e))
+        assert relative_error(J[:, :, j], fd) < 1e-8
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_companion_jacobians_structure(residual):
+    g = np.array([[0.5, -0.2, 0.3]])
+    J = companion_jacobians(g, lag=2, residual=residual)[0]
+    expected = np.zeros((5, 5))
+    expected[0, [0, 2, 4]] = g[0]
+    expected[0, 0] += residual
+    expected[np.arange(1, 5), np.arange(4)] = 1.0
+    np.testing.assert_array_equal(J, expected)
+    # det of a companion matrix is ± the oldest delay's coefficient
+    assert np.isclose(abs(np.linalg.det(J)), 0.3) or residual
+
+
+def test_free_run_reports_divergence_fixed_point_and_cycle():
+    center, scale = np.zeros(1), np.ones(1)
+    run = free_run(lambda s: 3.0 * s, np.full((2, 1), 0.5), 100, center, scale)
+    assert run.status == "diverged" and "step" in run.reason
+    run = free_run(lambda s: 0.5 * s, np.full((2, 1), 0.5), 200, center, scale)
+    assert run.status == "fixed_point"
+    run = free_run(lambda s: -s, np.full((2, 1), 0.5), 200, center, scale)
+    assert run.status == "periodic" and "period-2" in run.reason
+    status, _ = classify_orbit(np.random.default_rng(0).normal(size=(2, 100, 1)), scale)
+    assert status == "ok"
+
+
+def test_accepts_lists_xarray_and_reads_dt(henon_x):
+    t = 0.05 * np.arange(300)
+    da = xr.DataArray(henon_x[:300], dims="time", coords={"time": t})
+    est = DelayMapEstimator(2, hidden=(3,), max_iter=3, rng=0).fit(da)
+    assert est.dt_ == pytest.approx(0.05)
+    est2 = DelayMapEstimator(2, hidden=(3,), max_iter=3, rng=0).fit(list(henon_x[:300]))
+    assert est2.dt_ is None
+    res = est.lyapunov_spectrum(n_steps=50)
+    # per unit time = per step / dt
+    assert np.allclose(res.exponents * 0.05, est2.lyapunov_spectrum(n_steps=50).exponents,
+                       rtol=1e-8, equal_nan=True)
+
+
+def test_accepts_pandas(henon_x):
+    pd = pytest.importorskip("pandas")
+    s = pd.Series(henon_x[:300])
+    assert DelayMapEstimator(2, hidden=(3,), max_iter=3, rng=0).fit(s).dt_ is None
+
+
+def test_same_seed_same_fit(henon_x):
+    a = DelayMapEstimator(2, hidden=(5,), max_iter=30, rng=3).fit(henon_x[:400])
+    b = DelayMapEstimator(2, hidden=(5,), max_iter=30, rng=3).fit(henon_x[:400])
+    np.testing.assert_array_equal(a.model_.params, b.model_.params)
+
+
+@pytest.mark.parametrize("kwargs, data, match", [
+    ({}, np.r_[np.ones(50), np.nan], "NaN"),
+    ({}, np.ones(100), "constant"),
+    ({"dim": 5, "lag": 10}, np.arange(30.0), "at least"),
+    ({"regulariser": "lasso"}, None, "regulariser"),
+    ({"regulariser": "logdet"}, None, "logdet_target"),
+    ({"regulariser": "eiv", "residual": True}, None, "residual"),
+    ({"strength": "best"}, None, "strength"),
+    ({"strength": -1.0}, None, "strength"),
+    ({"model": "transformer"}, None, "model"),
+    ({"validation_fraction": 0.7}, None, "validation_fraction"),
+    ({"dim": 0}, None, "dim"),
+])
+def test_bad_input_is_refused_before_training(henon_x, kwargs, data, match):
+    kwargs = {"max_iter": 2, "regulariser": "weight_decay", **kwargs}
+    est = DelayMapEstimator(**{"dim": 2, **kwargs})
+    with pytest.raises(ValueError, match=match):
+        est.fit(henon_x[:200] if data is None else data)
+    assert not hasattr(est, "model_")
+
+
+def test_unfitted_estimator_says_so():
+    with pytest.raises(ValueError, match="not fitted"):
+        DelayMapEstimator().lyapunov_spectrum()
+
+
+def test_state_map_estimator_on_full_henon_states():
+    X = Henon().trajectory(1200, rng=1)
+    est = StateMapEstimator(model="polynomial", degree=2, max_iter=300, rng=0).fit(X)
+    res = est.lyapunov_spectrum(n_steps=500)
+    assert res.exponents.shape == (2,)
+    assert abs(res.exponents.sum() - LN_B) < 1e-3
+    with pytest.raises(ValueError, match="columns"):
+        est.predict(X[:, :1])
+
+
+def test_invariants_of_free_run(poly_fit):
+    inv = poly_fit.invariants(n_steps=3000, n_orbits=2, correlation_points=2000)
+    assert inv.free_run_status == "ok"
+    assert abs(inv.lyapunov_free.exponents[0] - 0.41922) < 0.03
+    assert abs(inv.correlation_dim.dimension - 1.21) < 0.1
+
+
+@pytest.mark.slow
+def test_clean_henon_mlp_reaches_targets():
+    """Issue target: clean Hénon x-series, N = 5000: λ1 within 1%, λ2 within 3%,
+    D2 of the model's attractor within 0.03 of the truth's, free run on the attractor."""
+    x = Henon().trajectory(5000, rng=0)[:, 0]
+    est = DelayMapEstimator(2, hidden=(30,), max_iter=3000, strength=0.0, rng=0).fit(x)
+    inv = est.invariants(n_steps=20000, n_orbits=4)
+    lam = inv.lyapunov_free.exponents
+    assert inv.free_run_status == "ok"
+    assert abs(lam[0] - 0.41922) < 0.01 * 0.41922
+    assert abs(lam[1] + 1.62319) < 0.03 * 1.62319
+    true_d2 = jdyn.analysis.correlation_dim(Henon().trajectory(20000, rng=1)).dimension
+    assert abs(inv.correlation_dim.dimension - true_d2) < 0.03
+
+
+@pytest.mark.slow
+def test_eiv_corrects_noise_bias_on_henon():
+    """5% observational noise: errors-in-variables with γ by the discrepancy principle
+    (noise level estimated from the data) brings λ1 within 5% and λ2 within 10%."""
+    x = Henon().trajectory(5000, rng=0)[:, 0]
+    y = add_observational_noise(x, 0.05, rng=1)
+    est = DelayMapEstimator(2, hidden=(20,), regulariser="eiv", max_iter=1000, rng=0).fit(y)
+    assert abs(est.noise_level_ - 0.05) < 0.01
+    lam = est.lyapunov_spectrum().exponents
+    assert abs(lam[0] - 0.41922) < 0.05 * 0.41922
+    assert abs(lam[1] + 1.62319) < 0.10 * 1.62319
+
+
+def test_time_reversal_flags_the_extra_exponent_of_an_oversized_embedding(henon_x):
+    from jdyn.estimators import time_reversal_test
+    est = DelayMapEstimator(3, model="polynomial", degree=2, max_iter=500, rng=0).fit(henon_x)
+    test = time_reversal_test(est, henon_x, n_steps=1400)
+    # Hénon needs two dimensions: its two exponents reverse, the extra one (which need
+    # not be the last: here it lies between them) does not.
+    assert test.spurious.sum() == 1
+    trusted = test.forward[~test.spurious]
+    np.testing.assert_allclose(trusted, [0.41922, -1.62319], atol=0.02)
