@@ -127,6 +127,9 @@ def bilinear_jacobian(model, X, u, v):
     if U.ndim != V.ndim:
         raise ValueError(f"u and v must both have a direction axis or neither; "
                          f"got shapes {U.shape} and {V.shape}")
+    if U.shape[:-2] != V.shape[:-2]:
+        raise ValueError(f"u and v have direction axes of different lengths; got shapes "
+                         f"{U.shape} and {V.shape}")
     _, tape = model.forward(X)
     model.backward(tape, U, need_input=False, need_params=False)
     JV = model.rforward(tape, V)

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 from scipy.integrate import DOP853
+from scipy.spatial import cKDTree
 
 __all__ = ["qr_logdiag", "chain_products", "TangentFrames", "BlockStats", "check_stderr_method",
            "check_independent", "run_flow"]
@@ -257,16 +258,17 @@ class BlockStats:
 
 
 # -- flows and independence --------------------------------------------------------------
-def check_independent(X):
-    """Warn if two orbits are still close after the transient (not independent yet)."""
+def check_independent(X, ids):
+    """Warn if two orbits (rows of X, numbered ``ids``) are still close after the
+    transient, i.e. not yet independent."""
     if X.shape[0] < 2 or not np.isfinite(X).all():
         return
-    D = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1))
-    D[np.tril_indices(X.shape[0])] = np.inf
-    i, j = np.unravel_index(np.argmin(D), D.shape)
-    limit = 1e-4 * max(1.0, float(np.abs(X).max()))
-    if D[i, j] < limit:
-        warnings.warn(f"orbits {i} and {j} are only {D[i, j]:.3g} apart after the transient: "
+    dist, nearest = cKDTree(X).query(X, k=2)
+    i = int(np.argmin(dist[:, 1]))
+    a, b = sorted((int(ids[i]), int(ids[nearest[i, 1]])))
+    gap = float(dist[i, 1])
+    if gap < 1e-4 * max(1.0, float(np.abs(X).max())):
+        warnings.warn(f"orbits {a} and {b} are only {gap:.3g} apart after the transient: "
                       "the orbits are not yet independent, so the reported stderr "
                       "understates the error; use a longer transient", RuntimeWarning,
                       stacklevel=4)
@@ -275,7 +277,7 @@ def check_independent(X):
 def _integrate(f, jac, X, Q, dt, rtol, atol, h):
     """State and variational equations of all rows of X over ``dt``, as one ODE.
 
-    Returns (X, Phi, h) or None if the integration failed or left finite numbers.
+    Returns (X, Phi, h), or None if the integration failed or left non-finite numbers.
     """
     k, d = X.shape
     kd = k * d
@@ -311,7 +313,7 @@ def run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad):
     active, h = np.arange(k), None
     for i in range(n_transient + n_steps):
         if i == n_transient:
-            check_independent(X[active])
+            check_independent(X[active], active)
         out = _integrate(f, jac, X[active], Q[active], dt, rtol, atol, h)
         if out is None:
             # Something in the stack failed: find out which orbits, one by one.

@@ -30,7 +30,8 @@ def _points(points, name="points"):
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 1-D (a scalar series) or 2-D (N, d); got shape {arr.shape}")
+        raise ValueError(f"{name} must be 1-D (a scalar series) or 2-D (N, d); "
+                         f"got shape {arr.shape}")
     return arr
 
 

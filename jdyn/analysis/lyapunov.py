@@ -292,7 +292,7 @@ def _run_map(f, jac, X, start, n_steps, transient, stats, bad):
     total, t, chunk = transient + n_steps, 0, 256
     while t < total and alive.any():
         if t == transient:
-            check_independent(X[alive])
+            check_independent(X[alive], np.flatnonzero(alive))
         m = min(chunk, total - t)
         if t < transient:  # chunks never straddle the end of the transient
             m = min(m, transient - t)

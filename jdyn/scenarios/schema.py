@@ -147,13 +147,19 @@ SCHEMA = {
                       low=1, high=10),
     }),
     "objective": Section("The training objective: data loss plus one regulariser.", keys={
-        "regulariser": Key("str", "Term added to the data loss.", "none",
+        "regulariser": Key("str", "Term added to the data loss: none, weight decay, the "
+                           "Jacobian penalty, double backprop, the known log|det J| "
+                           "(logdet), or a fit that treats inputs as noisy: the errors-in-"
+                           "variables joint fit (eiv), alone or with the known log|det J| "
+                           "(eiv_logdet).", "none",
                            choices=("none", "weight_decay", "jacobian", "double_backprop",
                                     "logdet", "eiv", "eiv_logdet")),
         "strength": Key("strength", 'Weight of the regulariser, or "auto" to choose it '
-                        "on the validation split.", 1e-3, low=0),
-        "logdet_target": Key("float", "Known mean log|det J| the logdet term pulls "
-                             "towards (regulariser = logdet only; unset = the truth's).",
+                        "from the noisy data: held-out one-step error, or for eiv the "
+                        "discrepancy principle (jdyn.estimators._eiv).", 1e-3, low=0),
+        "logdet_target": Key("float", "Known pointwise log|det J| the logdet term pulls "
+                             "towards (logdet, eiv_logdet; unset: known from the "
+                             "physics, Hénon log b).",
                              None),
     }),
     "training": Section("The optimiser and early stopping.", keys={
