@@ -164,11 +164,19 @@ def _baselines(series, est):
     lr = baselines.lyap_r(series, emb_dim=est.dim, lag=est.lag, tau=tau)
     le = baselines.lyap_e(series, emb_dim=m, matrix_dim=m, tau=tau)
     cd = baselines.corr_dim(series, emb_dim=est.dim, lag=est.lag)
-    settings = "; ".join(f"{r.estimator}({', '.join(f'{k}={v}' for k, v in r.settings.items())})"
+    settings = "; ".join(f"{r.estimator}({', '.join(f'{k}={_short(v)}' for k, v in r.settings.items())})"
                          for r in (lr, le, cd))
     return {"nolds_lyapunov_max": lr.value, "nolds_lyapunov": le.value,
             "nolds_correlation_dim": cd.value,
             "nolds_settings": f"first {len(series)} noisy points; {settings}"}
+
+
+def _short(value):
+    """Settings for a one-line summary: arrays as their size and range."""
+    arr = np.asarray(value)
+    if arr.ndim and arr.size > 3:
+        return f"{arr.size} values in [{arr.min():.3g}, {arr.max():.3g}]"
+    return value
 
 
 def reference(config):
