@@ -184,3 +184,12 @@ def test_time_reversal_flags_the_extra_exponent_of_an_oversized_embedding(henon_
     assert test.spurious.sum() == 1
     trusted = test.forward[~test.spurious]
     np.testing.assert_allclose(trusted, [0.41922, -1.62319], atol=0.02)
+
+
+def test_prediction_error_of_the_exact_family_is_tiny_and_grows(poly_fit, henon_x):
+    err = poly_fit.prediction_error(henon_x, horizon=8)
+    assert err.shape == (8,) and err[0] < 1e-3
+    # errors grow about like e^{λ1 h} along the orbit
+    assert err[-1] > err[0]
+    with pytest.raises(ValueError, match="horizon"):
+        poly_fit.prediction_error(henon_x, horizon=0)

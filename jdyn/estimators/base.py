@@ -204,6 +204,31 @@ class MapEstimator(ABC):
         X, _ = self._pairs(z)
         return self._unscale(self.model_(X))
 
+    def prediction_error(self, data, horizon=10):
+        """Normalised RMS error of h-step free predictions, h = 1 … ``horizon``.
+
+        Starting from every state of ``data`` (the noise-free series when it is known),
+        the fitted map is iterated h times and compared with the observed value h steps
+        later; errors are divided by the series' standard deviation.
+
+        Returns
+        -------
+        ndarray, shape (horizon,)
+        """
+        self._check_fitted()
+        horizon = check_int(horizon, "horizon", minimum=1)
+        z = self._prepare_more(data)
+        states = self._states(z)
+        n = len(states) - horizon
+        if n < 1:
+            raise ValueError(f"data is too short for horizon={horizon}")
+        current, errors = states[:n], np.empty(horizon)
+        for h in range(1, horizon + 1):
+            current = self.step(current)
+            diff = current[:, :self._n_observed] - states[h:h + n, :self._n_observed]
+            errors[h - 1] = np.sqrt(np.nanmean(diff ** 2))
+        return errors
+
     # --------------------------------------------------------------- invariants
     def invariants(self, data=None, *, n_steps=5000, n_orbits=4, rng=None,
                    correlation=True, correlation_points=5000):

@@ -76,6 +76,7 @@ class DelayMapEstimator(MapEstimator):
     """
 
     _companion = True
+    _n_observed = 1        # the window's first entry is the observation
     _param_names = ("dim", "lag", "model", "hidden", "activation", "degree", "regulariser",
                     "strength", "logdet_target", "noise_level", "weight_decay", "residual",
                     "dt", "method", "max_iter", "validation_fraction", "patience",

@@ -27,6 +27,7 @@ class StateMapEstimator(MapEstimator):
     """
 
     _companion = False
+    _n_observed = None     # every state coordinate is observed
     _eiv_dim = 1
     _eiv_lag = 1
     _param_names = tuple(p for p in DelayMapEstimator._param_names if p not in ("dim", "lag"))

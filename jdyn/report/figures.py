@@ -238,7 +238,8 @@ def spectra(ds, path, variable="lyapunov"):
 _INVARIANTS = (("kaplan_yorke", "Kaplan–Yorke dimension", "true_kaplan_yorke", None, False),
                ("correlation_dim", "correlation dimension (free run)", "true_correlation_dim",
                 "nolds_correlation_dim", False),
-               ("one_step_error", "one-step RMS error (validation)", None, None, True),
+               ("one_step_error", "one-step RMS error vs noise-free truth", None, None, True),
+               ("multi_step_error", "5-step RMS error vs noise-free truth", None, None, True),
                ("noise_estimate", "estimated noise level", "identity", None, False),
                ("train_seconds", "training time", None, None, False))
 

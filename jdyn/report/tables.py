@@ -302,6 +302,7 @@ _INVARIANT_COLUMNS = (("kaplan_yorke", "true_kaplan_yorke", "Kaplan–Yorke dim.
                       ("correlation_dim", "true_correlation_dim", "correlation dim."),
                       ("nolds_correlation_dim", "true_correlation_dim", "nolds corr_dim"),
                       ("one_step_error", None, "one-step error"),
+                      ("multi_step_error", None, "5-step error"),
                       ("diverged", None, "diverged (fraction)"))
 
 

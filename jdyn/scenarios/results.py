@@ -44,7 +44,10 @@ VARIABLES = {
                              "nats/{time}"),
     "kaplan_yorke": ("Kaplan-Yorke dimension of the fitted model", "1"),
     "correlation_dim": ("correlation dimension of the model's free run", "1"),
-    "one_step_error": ("one-step prediction RMS error on the validation split", "1"),
+    "one_step_error": ("one-step prediction RMS error against the noise-free series, "
+                       "over its standard deviation", "1"),
+    "multi_step_error": ("5-step free prediction RMS error against the noise-free "
+                         "series, over its standard deviation", "1"),
     "train_seconds": ("training wall time", "s"),
     "strength_used": ("regulariser strength used (chosen on validation if auto)", "1"),
     "diverged": ("the model's free run diverged (1 = yes)", "1"),
