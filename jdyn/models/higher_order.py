@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .._validation import check_int
-from ..layers import SigmaPi, get_activation
+from ..layers import SigmaPi
+from ._stack import check_sizes, stack_layers
 from .sequential import Sequential
 
 __all__ = ["HigherOrderNetwork"]
@@ -44,17 +44,8 @@ class HigherOrderNetwork(Sequential):
     """
 
     def __init__(self, sizes, activation="tanh", rng=None):
-        try:
-            sizes = [check_int(s, "sizes entries", minimum=1) for s in sizes]
-        except TypeError:
-            raise ValueError(f"sizes must be a sequence of positive ints; got {sizes!r}") from None
-        if len(sizes) < 2:
-            raise ValueError(f"sizes needs at least [n_in, n_out]; got {sizes}")
-        layers = []
-        for l, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            layers.append(SigmaPi(a, b))
-            if l < len(sizes) - 2:
-                layers.append(get_activation(activation, b))
+        sizes = check_sizes(sizes)
+        layers = stack_layers(sizes, SigmaPi, activation)
         self.sizes = sizes
         self.activation = activation
         super().__init__(layers, rng=rng)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .._validation import check_int
-from ..layers import Dense, get_activation
+from ..layers import Dense
+from ._stack import check_sizes, stack_layers
 from .sequential import Sequential
 
 __all__ = ["MLP"]
@@ -37,19 +37,8 @@ class MLP(Sequential):
     """
 
     def __init__(self, sizes, activation="tanh", output_activation="identity", rng=None):
-        try:
-            sizes = [check_int(s, "sizes entries", minimum=1) for s in sizes]
-        except TypeError:
-            raise ValueError(f"sizes must be a sequence of positive ints; got {sizes!r}") from None
-        if len(sizes) < 2:
-            raise ValueError(f"sizes needs at least [n_in, n_out]; got {sizes}")
-        layers = []
-        for l, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            layers.append(Dense(a, b))
-            last = l == len(sizes) - 2
-            act = output_activation if last else activation
-            if not (last and act in ("identity", "linear")):
-                layers.append(get_activation(act, b))
+        sizes = check_sizes(sizes)
+        layers = stack_layers(sizes, Dense, activation, output_activation)
         self.sizes = sizes
         self.activation = activation
         self.output_activation = output_activation
