@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Mapping, Protocol, runtime_checkable
 
@@ -107,7 +108,7 @@ class TermLike(Protocol):
     def __call__(self, model, batch: Batch) -> tuple[float, np.ndarray]: ...
 
 
-class Term:
+class Term(ABC):
     """Base class of jdyn's terms: stores ``weight`` and ``name``, adds ``+``.
 
     Subclasses implement ``__call__(model, batch) -> (value, grad)`` returning the
@@ -125,8 +126,9 @@ class Term:
         self.weight = check_positive(weight, "weight", allow_zero=True)
         self.name = self.default_name if name is None else str(name)
 
-    def __call__(self, model, batch):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, model, batch):
+        """``(value, grad)``: the unweighted value and its gradient (n_params,)."""
 
     def __add__(self, other) -> "Objective":
         return Objective([self]) + other
