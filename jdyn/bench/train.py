@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 from . import _timing
 
 __all__ = ["add_arguments", "run", "measure"]
