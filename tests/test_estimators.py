@@ -193,3 +193,14 @@ def test_prediction_error_of_the_exact_family_is_tiny_and_grows(poly_fit, henon_
     assert err[-1] > err[0]
     with pytest.raises(ValueError, match="horizon"):
         poly_fit.prediction_error(henon_x, horizon=0)
+
+
+def test_a_free_run_on_a_cycle_is_reported_non_chaotic():
+    # A sampled sine obeys the linear delay map x[t+1] = 2cos(ω) x[t] − x[t−1], whose
+    # orbits circle forever without repeating: no positive exponent.
+    x = np.sin(0.3 * np.sqrt(2) * np.arange(800))
+    est = DelayMapEstimator(2, model="polynomial", degree=1, max_iter=300, rng=0).fit(x)
+    inv = est.invariants(n_steps=2000, n_orbits=2, correlation=False)
+    assert inv.free_run_status == "non_chaotic"
+    assert "not chaotic" in inv.free_run_reason
+    assert abs(inv.lyapunov_free.exponents[0]) < 1e-3

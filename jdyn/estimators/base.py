@@ -33,6 +33,10 @@ from ._orbits import free_run
 
 __all__ = ["MapEstimator", "Invariants"]
 
+#: A free run whose largest exponent is below 2 stderr + this (nats per step or per unit
+#: time) is called non-chaotic: far below any chaotic system's λ1.
+NON_CHAOTIC_TOL = 1e-3
+
 
 @dataclasses.dataclass(frozen=True)
 class Invariants:
@@ -43,7 +47,10 @@ class Invariants:
         exponents if they diverged).
     kaplan_yorke : float, of ``lyapunov_free`` (of ``lyapunov_data`` if the free run failed).
     correlation_dim : CorrelationDimResult of the free-running attractor, or None.
-    free_run_status, free_run_reason : str, see :func:`jdyn.estimators._orbits.free_run`.
+    free_run_status, free_run_reason : str: "ok", "diverged", "fixed_point", "periodic"
+        (see :func:`jdyn.estimators._orbits.free_run`), or "non_chaotic" when the free
+        runs' largest exponent is not positive within two standard errors (plus
+        ``NON_CHAOTIC_TOL`` per step, for numerically neutral orbits).
     free_orbit : (n_orbits, n, D) the free-running orbits in standardised units.
     correlation_note : why ``correlation_dim`` is None when it was asked for ("" otherwise).
     """
@@ -257,6 +264,13 @@ class MapEstimator(ABC):
             Js = self.state_jacobians(tail.reshape(-1, tail.shape[-1]))
             free = lyapunov_spectrum_from_jacobians(
                 Js.reshape(n_orbits, -1, *Js.shape[1:]), dt=dt)
+        status, reason = run.status, run.reason
+        if status == "ok" and free.exponents[0] <= 2.0 * free.stderr[0] + NON_CHAOTIC_TOL:
+            # A cycle of a flow, or a torus, never repeats exactly; its signature is a
+            # largest exponent that is not positive.
+            status = "non_chaotic"
+            reason = (f"the free runs are not chaotic: largest exponent "
+                      f"{free.exponents[0]:.3g} ± {free.stderr[0]:.2g} (a limit cycle or torus)")
         ky = free.kaplan_yorke if np.isfinite(free.kaplan_yorke) else along.kaplan_yorke
         cd, cd_note = None, ""
         if correlation and run.status == "ok":
@@ -266,7 +280,7 @@ class MapEstimator(ABC):
                 cd = correlation_dim(pts)
             except ValueError as exc:      # no scaling region: reported, not fatal
                 cd_note = f"correlation dimension not estimated: {exc}"
-        return Invariants(along, free, ky, cd, run.status, run.reason, run.orbit, cd_note)
+        return Invariants(along, free, ky, cd, status, reason, run.orbit, cd_note)
 
     def lyapunov_spectrum(self, data=None, *, along="data", **kwargs):
         """The LyapunovResult ``along`` "data" or "free_run" (see :meth:`invariants`)."""
