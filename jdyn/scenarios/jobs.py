@@ -31,7 +31,10 @@ def _system(config):
 
 
 def _dt(config, system):
-    return config["observation"].get("dt") or 0.01 if system.is_flow else None
+    """Sampling interval of a flow (the schema's default 0.01); None for maps."""
+    if not system.is_flow:
+        return None
+    return config["observation"].get("dt") or 0.01
 
 
 def _trajectory(system, config, n, rng, dynamical_noise=0.0):
@@ -64,10 +67,11 @@ def observe(config):
 def known_logdet(system, config):
     """Pointwise ``log|det J|`` of the observed map when the physics fixes it, else None.
 
-    Hénon (any delay map of its x-series with dim 2, lag 1): ``log b``.
+    Hénon, delay map of either coordinate with dim 2, lag 1: ``log |b|`` (its x-series
+    obeys ``x[t+1] = 1 − a x[t]² + b x[t−1]``, its y-series a map of the same form).
     """
-    if system.name.lower().startswith("h") and config["embedding"]["dim"] == 2 \
-            and config["embedding"]["lag"] == 1:
+    embedding = config["embedding"]
+    if system.name == "henon" and embedding["dim"] == 2 and embedding["lag"] == 1:
         return math.log(abs(system.params["b"]))
     return None
 
