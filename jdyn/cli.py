@@ -57,15 +57,13 @@ def _register_optional(sub):
         mod.register(sub)
 
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
 def _reexec_single_threaded(argv):
     """Benchmarks hold BLAS to one thread. The variables only act if set before numpy
     loads, and importing jdyn loads numpy, so the command re-executes itself once."""
-    if all(os.environ.get(v) == "1" for v in _THREAD_VARS):
+    from .bench._timing import env_is_single_threaded, single_thread_env
+    if env_is_single_threaded():
         return
-    env = dict(os.environ, **{v: "1" for v in _THREAD_VARS})
+    env = dict(os.environ, **single_thread_env())
     os.execve(sys.executable, [sys.executable, "-m", "jdyn", *argv], env)
 
 

@@ -178,7 +178,7 @@ def test_eiv_corrects_noise_bias_on_henon():
 def test_time_reversal_flags_the_extra_exponent_of_an_oversized_embedding(henon_x):
     from jdyn.estimators import time_reversal_test
     est = DelayMapEstimator(3, model="polynomial", degree=2, max_iter=500, rng=0).fit(henon_x)
-    test = time_reversal_test(est, henon_x, n_steps=1400)
+    test = time_reversal_test(est, henon_x)
     # Hénon needs two dimensions: its two exponents reverse, the extra one (which need
     # not be the last: here it lies between them) does not.
     assert test.spurious.sum() == 1

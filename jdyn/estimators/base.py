@@ -28,7 +28,7 @@ from ..analysis.lyapunov import lyapunov_spectrum_from_jacobians
 from ..objectives import LogDetTarget, WeightDecay
 from ..training import train
 from ._builders import MODEL_KINDS, REGULARISERS, build_model, build_objective, strengths_for
-from ._eiv import fit_errors_in_variables
+from ._eiv import estimate_noise_level, fit_errors_in_variables
 from ._orbits import free_run
 
 __all__ = ["MapEstimator", "Invariants"]
@@ -185,7 +185,6 @@ class MapEstimator(ABC):
             # Noise estimate from the unconstrained fit, then the constraint is brought
             # in on the observed pairs before the joint fit: started from a Jacobian far
             # from the constraint, the joint fit can fall into a wrong orbit.
-            from ._eiv import estimate_noise_level
             sigma = estimate_noise_level(self.model_, X, T) if sigma is None else sigma
             terms.append(LogDetTarget(float(self.logdet_target), companion=self._companion))
             train(self.model_, build_objective("none", 0.0) + terms[-1], X, T,
@@ -282,12 +281,20 @@ class MapEstimator(ABC):
                 cd_note = f"correlation dimension not estimated: {exc}"
         return Invariants(along, free, ky, cd, status, reason, run.orbit, cd_note)
 
-    def lyapunov_spectrum(self, data=None, *, along="data", **kwargs):
-        """The LyapunovResult ``along`` "data" or "free_run" (see :meth:`invariants`)."""
+    def lyapunov_spectrum(self, data=None, *, along="data", n_steps=5000, n_orbits=4,
+                          rng=None):
+        """The Lyapunov spectrum ``along`` "data" (Jacobians at the states of ``data``,
+        default the training series) or "free_run" (``n_orbits`` free runs of ``n_steps``
+        started from data states drawn with ``rng``; see :meth:`invariants`)."""
         if along not in ("data", "free_run"):
             raise ValueError(f"along must be 'data' or 'free_run'; got {along!r}")
-        inv = self.invariants(data, correlation=False, **kwargs)
-        return inv.lyapunov_data if along == "data" else inv.lyapunov_free
+        if along == "free_run":
+            return self.invariants(data, n_steps=n_steps, n_orbits=n_orbits, rng=rng,
+                                   correlation=False).lyapunov_free
+        self._check_fitted()        # along the data needs no free run
+        z = self.train_series_ if data is None else self._prepare_more(data)
+        return lyapunov_spectrum_from_jacobians(self.state_jacobians(self._states(z)),
+                                                dt=self.dt_ or 1.0)
 
     # ------------------------------------------------------------ conventions
     def _check_fitted(self):
