@@ -137,6 +137,7 @@ class Identity(Activation):
 
 ACTIVATIONS = {"tanh": Tanh, "sigmoid": Sigmoid, "logistic": Sigmoid,
                "softplus": Softplus, "identity": Identity, "linear": Identity}
+"""Activation names accepted by :func:`get_activation` and the models, and their classes."""
 
 
 def get_activation(name: str, n: int) -> Activation:

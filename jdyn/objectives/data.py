@@ -13,12 +13,12 @@ class MeanSquaredError(Term):
 
     With one output the root-mean-square error is ``sqrt(2 · value)``.
 
+    Reads ``batch.X`` (B, n_in) and ``batch.T`` (B, n_out).
+
     Parameters
     ----------
     weight : float
     name : str, default "mse"
-
-    Reads ``batch.X`` (B, n_in) and ``batch.T`` (B, n_out).
     """
 
     default_name = "mse"

@@ -133,6 +133,9 @@ class LogDetTarget(Term):
 
     For the Hénon map, ``c = log 0.3`` everywhere (``det J = −b``).
 
+    A sample with ``det M = 0`` makes the value ``inf`` (and the gradient NaN), which
+    training reports as divergence of this term.
+
     Parameters
     ----------
     target : float or str, default 0.0
@@ -142,9 +145,6 @@ class LogDetTarget(Term):
         The oldest delay's input index (``companion=True`` only).
     weight : float
     name : str, default "logdet"
-
-    A sample with ``det M = 0`` makes the value ``inf`` (and the gradient NaN), which
-    training reports as divergence of this term.
     """
 
     default_name = "logdet"

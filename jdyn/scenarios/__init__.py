@@ -14,7 +14,7 @@ The file format is described, as data, in :mod:`jdyn.scenarios.schema`.
 """
 
 from jdyn.scenarios.executors import ExecutorError
-from jdyn.scenarios.expand import Job, expand, job_id, scenario_hash
+from jdyn.scenarios.sweep import Job, expand, job_id, scenario_hash
 from jdyn.scenarios.load import Scenario, ScenarioError, load_scenario, loads
 from jdyn.scenarios.results import assemble, open_results
 from jdyn.scenarios.runner import RunSummary, run

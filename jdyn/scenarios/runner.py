@@ -21,7 +21,7 @@ from pathlib import Path
 
 from jdyn.scenarios import results as _files
 from jdyn.scenarios.executors import make_executor, resolve
-from jdyn.scenarios.expand import check_same_run, expand, format_job_table, manifest_of
+from jdyn.scenarios.sweep import check_same_run, expand, format_job_table, manifest_of
 from jdyn.scenarios.load import Scenario, load_scenario
 
 __all__ = ["run", "RunSummary", "DEFAULT_JOB_FN", "lock", "Progress"]

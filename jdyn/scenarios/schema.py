@@ -1,7 +1,7 @@
 """The scenario file format, as data.
 
 Every key a scenario file may contain is described here once: its type, the values
-it accepts, its default and a sentence of documentation. :mod:`jdyn.scenarios.load`
+it accepts, its default and a sentence of documentation. :func:`jdyn.scenarios.load_scenario`
 validates files against :data:`SCHEMA`, and :func:`markdown_table` renders the same
 description for the documentation, so the two cannot drift apart.
 

@@ -198,7 +198,8 @@ def train_function(evaluate, x0, *, apply=None, validate=None, method="lbfgs",
         ``validate(x) -> float``, the loss that early stopping and "best" refer to.
     n_samples : int, optional
         For Adam: split this many samples into mini-batches (``evaluate(x, index)``).
-    Other parameters as in :func:`train`.
+    method, max_iter, tol, patience, batch_size, learning_rate, progress, rng, optimizer_options
+        As in :func:`train`.
     """
     x0 = as_float_array(x0, "x0", ndim=1).copy()
     if patience is not None:

@@ -20,6 +20,7 @@ from .._validation import as_float_array, as_rng, check_int, check_positive
 __all__ = ["OptimizeResult", "minimize", "conjugate_gradient", "lbfgs", "adam", "METHODS"]
 
 METHODS = ("lbfgs", "cg", "adam")
+"""Optimiser names accepted by ``method=`` in :func:`jdyn.training.train`."""
 
 
 @dataclass
