@@ -102,7 +102,7 @@ def lyap_r(series, emb_dim, *, lag=1, min_tsep=10, trajectory_len=10, fit_offset
         Number of steps ``k = 0 .. trajectory_len - 1`` of the divergence curve.
     fit_offset : int
         The line is fitted to ``k = fit_offset .. trajectory_len - 1``. The default
-        window ``k = 1..9`` (REFERENCE.md) stays before the curve saturates on Hénon;
+        window ``k = 1..9`` stays before the curve saturates on Hénon;
         for other data inspect ``result.curve`` and choose the window by its linear part.
     min_neighbors : int
         Passed to nolds (only used by its automatic lag choice, which is off here).

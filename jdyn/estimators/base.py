@@ -45,7 +45,8 @@ class Invariants:
     lyapunov_data : LyapunovResult, along the observed states (Gencay & Dechert, LENNS).
     lyapunov_free : LyapunovResult, along the model's own free-running orbits (NaN
         exponents if they diverged).
-    kaplan_yorke : float, of ``lyapunov_free`` (of ``lyapunov_data`` if the free run failed).
+    kaplan_yorke : float, of ``lyapunov_free``; of ``lyapunov_data`` when the free run's
+        is not finite (a diverged run). A free run on a cycle or a fixed point keeps its own.
     correlation_dim : CorrelationDimResult of the free-running attractor, or None.
     free_run_status, free_run_reason : str: "ok", "diverged", "fixed_point", "periodic"
         (see :func:`jdyn.estimators._orbits.free_run`), or "non_chaotic" when the free

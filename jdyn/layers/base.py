@@ -2,7 +2,7 @@
 
 A layer maps a batch ``x`` of shape ``(B, n_in)`` to ``y`` of shape ``(B, n_out)``
 given its own slice ``p`` of the model's flat parameter vector. To take part in
-J-prop it implements four passes (``docs`` and ``../shared/JPROP.md``):
+J-prop it implements four passes (``docs/concepts/jprop.md`` derives them):
 
 =============  =======================================================================
 forward        ``y = f(x; p)``; returns ``y`` and a cache for the other passes

@@ -1,6 +1,6 @@
 """Errors-in-variables fitting: the weights and a latent clean series, estimated jointly.
 
-Regression on noisy inputs learns a flattened conditional mean (``../shared/REFERENCE.md``);
+Regression on noisy inputs learns a flattened conditional mean (``docs/noisy-data.md``);
 treating the clean series ``ŝ`` as unknown removes that bias. The joint cost is
 
 ``E(w, ŝ) = ½ (1/N) Σ_t ‖y_t − ŝ_t‖² + γ · ½ (1/M) Σ_t ‖ŝ_{t+1} − f(z_t(ŝ))‖² + Σ_i λ_i E_i(w)``

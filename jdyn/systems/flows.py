@@ -74,7 +74,7 @@ class Lorenz(_BuiltinFlow):
             ref.update(lyapunov_exponents=(0.9056, 0.0, -14.5723), kaplan_yorke=2.06215,
                        correlation_dim=2.055, correlation_dim_uncertainty=0.004,
                        source="Sprott 2003 (exponents, D_KY; D2 2.068 +- 0.086); "
-                              "D2 2.055 +- 0.004 from a long run (REFERENCE.md)")
+                              "D2 2.055 +- 0.004 from a long run (jdyn's measured baseline)")
         return ref
 
 
@@ -92,7 +92,7 @@ class Rossler(_BuiltinFlow):
 
     Notes
     -----
-    ``reference`` holds no exponents: none are given in REFERENCE.md. A bounded
+    ``reference`` holds no exponents: jdyn knows no literature values for them. A bounded
     non-stationary orbit has one exponent exactly 0.
     """
 

@@ -1,6 +1,6 @@
 """Built-in maps with analytic Jacobians and vectorised batch evaluation.
 
-Reference values (``system.reference``) come from ../shared/REFERENCE.md (Sprott 2003;
+Reference values (``system.reference``) come from the literature (Sprott 2003;
 Grassberger & Procaccia 1983) and are attached only at the literature parameters;
 exact identities (sums of exponents) are attached at any parameters.
 
