@@ -101,3 +101,9 @@ def test_page_examples_run(page, blocks, tmp_path, monkeypatch):
     namespace = {"__name__": "docs_example"}
     for code in blocks:
         exec(compile(code, str(page), "exec"), namespace)
+
+
+def test_scenario_format_page_is_the_schema():
+    """docs/scenario-format.md carries the table the loader validates against, verbatim."""
+    from jdyn.scenarios.schema import markdown_table
+    assert markdown_table() in (DOCS / "scenario-format.md").read_text(encoding="utf-8")

@@ -49,7 +49,7 @@ class Invariants:
         is not finite (a diverged run). A free run on a cycle or a fixed point keeps its own.
     correlation_dim : CorrelationDimResult of the free-running attractor, or None.
     free_run_status, free_run_reason : str: "ok", "diverged", "fixed_point", "periodic"
-        (see :func:`jdyn.estimators._orbits.free_run`), or "non_chaotic" when the free
+        (see :func:`jdyn.estimators.free_run`), or "non_chaotic" when the free
         runs' largest exponent is not positive within two standard errors (plus
         ``NON_CHAOTIC_TOL`` per step, for numerically neutral orbits).
     free_orbit : (n_orbits, n, D) the free-running orbits in standardised units.
@@ -244,13 +244,16 @@ class MapEstimator(ABC):
 
         data : the series to evaluate Jacobians along (default: the training series).
         n_steps : length of each free-running orbit (a tenth is discarded as transient).
+        rng : seeds the free runs' starting states; default: the estimator's ``rng``
+            (so an estimator built with an integer seed gives the same invariants on
+            every call).
         """
         self._check_fitted()
         z = self.train_series_ if data is None else self._prepare_more(data)
         states = self._states(z)
         dt = self.dt_ or 1.0
         along = lyapunov_spectrum_from_jacobians(self.state_jacobians(states), dt=dt)
-        gen = as_rng(rng)
+        gen = as_rng(self.rng if rng is None else rng)
         starts = states[gen.choice(len(states), size=n_orbits, replace=False)]
         run = free_run(self.step, starts, check_int(n_steps, "n_steps", minimum=20),
                        states.mean(axis=0), states.std(axis=0))

@@ -334,8 +334,8 @@ def _flag_value(ds, name, index, dims):
 
 
 def flagged_table(ds, limit=40) -> Table:
-    """Jobs that did not end normally: status not ``ok``, a diverged or failed free run,
-    or spurious exponents."""
+    """Jobs that did not end normally: status not ``ok``, or a diverged or failed free
+    run."""
     dims = sweep_dims(ds)
     header = [*dims, "status", "diverged", "free run", "reason"]
     rows, extra = [], 0
@@ -344,19 +344,15 @@ def flagged_table(ds, limit=40) -> Table:
         diverged = _flag_value(ds, "diverged", index, dims)
         free = _flag_value(ds, "free_run_status", index, dims)
         reason = _flag_value(ds, "reason", index, dims)
-        spurious = _flag_value(ds, "spurious_exponents", index, dims)
         known = diverged is not None and np.isfinite(float(diverged))
         is_div = known and float(diverged) > 0
-        bad = (status not in (None, "ok") or is_div or free not in (None, "", "ok")
-               or (spurious is not None and np.isfinite(float(spurious)) and spurious > 0))
+        bad = status not in (None, "ok") or is_div or free not in (None, "", "ok")
         if not bad:
             continue
         if len(rows) >= limit:
             extra += 1
             continue
         why = str(reason or "")
-        if spurious is not None and np.isfinite(float(spurious)) and spurious > 0:
-            why = (why + "; " if why else "") + f"{int(spurious)} spurious exponent(s)"
         rows.append([*(label(ds[d].values[i]) for d, i in zip(dims, index)),
                      str(status if status is not None else "—"),
                      "yes" if is_div else ("no" if known else "—"),

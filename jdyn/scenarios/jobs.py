@@ -108,7 +108,7 @@ def run_job(config):
     ana = config["analysis"]
     window = (est.dim - 1) * est.lag + 1
     inv = est.invariants(noisy[:ana["lyapunov_steps"] + window],
-                         n_steps=max(ana["free_run_steps"], 20), n_orbits=ana["n_orbits"],
+                         n_steps=ana["free_run_steps"], n_orbits=ana["n_orbits"],
                          rng=config["seed"], correlation=ana["correlation_dim"],
                          correlation_points=ana["correlation_points"])
     errors = est.prediction_error(clean, horizon=_HORIZON)

@@ -51,7 +51,10 @@ VARIABLES = {
     "train_seconds": ("training wall time", "s"),
     "strength_used": ("regulariser strength used (chosen on validation if auto)", "1"),
     "diverged": ("the model's free run diverged (1 = yes)", "1"),
-    "spurious_exponents": ("number of spurious exponents of the model", "1"),
+    "noise_estimate": ("observational noise level estimated by the errors-in-variables "
+                       "fit (fraction of the signal's standard deviation)", "1"),
+    "free_run_status": ("how the model's free run ended: ok, diverged, fixed_point, "
+                        "periodic or non_chaotic", None),
     "true_lyapunov": ("Lyapunov exponents of the true system", "nats/{time}"),
     "true_correlation_dim": ("correlation dimension of the true system", "1"),
     "true_kaplan_yorke": ("Kaplan-Yorke dimension of the true system", "1"),

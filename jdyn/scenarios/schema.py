@@ -141,9 +141,9 @@ SCHEMA = {
                     choices=("mlp", "rbf", "higher_order", "polynomial")),
         "hidden": Key("int_list", "Hidden layer widths (mlp), or the number of centres "
                       "(rbf, first entry).", [30], low=1),
-        "activation": Key("str", "Hidden-layer nonlinearity (mlp).", "tanh",
+        "activation": Key("str", "Hidden-layer nonlinearity (mlp, higher_order).", "tanh",
                           choices=("tanh", "sigmoid", "softplus")),
-        "degree": Key("int", "Polynomial degree (polynomial, higher_order).", 3,
+        "degree": Key("int", "Polynomial degree (polynomial).", 3,
                       low=1, high=10),
     }),
     "objective": Section("The training objective: data loss plus one regulariser.", keys={
@@ -156,7 +156,9 @@ SCHEMA = {
                                     "logdet", "eiv", "eiv_logdet")),
         "strength": Key("strength", 'Weight of the regulariser, or "auto" to choose it '
                         "from the noisy data: held-out one-step error, or for eiv the "
-                        "discrepancy principle (jdyn.estimators._eiv).", 1e-3, low=0),
+                        "discrepancy principle (jdyn.estimators._eiv). For eiv and eiv_logdet a number "
+                        "is the weight γ of the dynamics term, where 1e-3 nearly switches it "
+                        'off: use "auto" or a value of order 10.', 1e-3, low=0),
         "logdet_target": Key("float", "Known pointwise log|det J| the logdet term pulls "
                              "towards (logdet, eiv_logdet; unset: known from the "
                              "physics, Hénon log b).",
@@ -165,8 +167,9 @@ SCHEMA = {
     "training": Section("The optimiser and early stopping.", keys={
         "method": Key("str", "Optimiser.", "lbfgs", choices=("lbfgs", "cg", "adam")),
         "max_iter": Key("int", "Maximum number of iterations.", 500, low=1, high=1_000_000),
-        "validation_fraction": Key("float", "Fraction of the series held out (at its "
-                                   "end) for early stopping and strength selection.", 0.2,
+        "validation_fraction": Key("float", "Fraction of the samples held out (a random "
+                                   "subset, seeded) for early stopping and strength "
+                                   "selection.", 0.2,
                                    low=0, high=0.5, low_open=True, high_open=True),
         "patience": Key("int", "Iterations without validation improvement before "
                         "stopping.", 20, low=1),
@@ -174,8 +177,8 @@ SCHEMA = {
     "analysis": Section("The invariants computed from each fitted model.", keys={
         "lyapunov_steps": Key("int", "Jacobian-product length for the Lyapunov "
                               "spectrum.", 5000, low=10),
-        "free_run_steps": Key("int", "Length of the model's free-running orbit "
-                              "(0: skip the free-run analysis).", 5000, low=0),
+        "free_run_steps": Key("int", "Length of each of the model's free-running "
+                              "orbits.", 5000, low=20),
         "correlation_dim": Key("bool", "Compute the correlation dimension.", True),
         "correlation_points": Key("int", "Points used for the correlation sum.", 5000,
                                   low=100),
