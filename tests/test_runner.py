@@ -312,3 +312,14 @@ def test_pool_overhead_per_job(tmp_path, capsys):
         print(f"\npool overhead: {1000 * per_job:.1f} ms per job in steady state; "
               f"{total:.1f} s in all for {summary.n_jobs} no-op jobs on 2 workers")
     assert per_job < 0.2
+
+
+def test_atomic_writes_get_ordinary_file_permissions(tmp_path):
+    import os
+    from jdyn.scenarios.results import write_atomic
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "a.json", b"{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644

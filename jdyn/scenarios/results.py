@@ -79,11 +79,22 @@ COORDS = {
 }
 
 
+def _temporary_beside(path: Path):
+    """A new temporary file next to ``path`` with the permissions an ordinary new file
+    gets (``mkstemp`` makes it 0600, which would leave results unreadable by the group
+    that shares a run directory)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return fd, tmp
+
+
 def write_atomic(path, data: bytes):
     """Write ``data`` to ``path`` so that readers see the old file or the new one,
     never a part: a temporary file in the same directory, fsync, then rename."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temporary_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -264,7 +275,7 @@ def assemble(out_dir, path=None):
     ds = xr.Dataset(data_vars, coords=coords)
     _describe(ds, manifest, reference)
     target = Path(path) if path is not None else out_dir / RESULTS
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = _temporary_beside(target)
     os.close(fd)
     try:
         ds.to_netcdf(tmp, engine=_engine())
