@@ -204,3 +204,13 @@ def test_a_free_run_on_a_cycle_is_reported_non_chaotic():
     assert inv.free_run_status == "non_chaotic"
     assert "not chaotic" in inv.free_run_reason
     assert abs(inv.lyapunov_free.exponents[0]) < 1e-3
+
+
+def test_invariants_default_to_the_estimators_seed():
+    x = Henon().trajectory(400, rng=0)[:, 0]
+    est = DelayMapEstimator(dim=2, hidden=(6,), max_iter=30, rng=3).fit(x)
+    first = est.invariants(n_steps=200, correlation=False)
+    second = est.invariants(n_steps=200, correlation=False)
+    np.testing.assert_array_equal(first.lyapunov_free.exponents, second.lyapunov_free.exponents)
+    other = est.invariants(n_steps=200, correlation=False, rng=99)
+    assert not np.array_equal(first.free_orbit, other.free_orbit)
