@@ -6,6 +6,7 @@ import numpy as np
 
 from .._validation import check_int
 from .base import Layer, contract
+from .workspace import scratch
 
 __all__ = ["Dense"]
 
@@ -17,6 +18,9 @@ class Dense(Layer):
     ``b`` of shape ``(n_out,)``; ``n_params = n_out * (n_in + 1)``.
     Initialisation: ``W ~ N(0, 1/n_in)``, ``b = 0``.
     """
+
+    uses_workspace = True
+    sums_directions = True
 
     def __init__(self, n_in: int, n_out: int):
         self.n_in = check_int(n_in, "n_in", minimum=1)
@@ -31,34 +35,52 @@ class Dense(Layer):
         k = self.n_out * self.n_in
         return p[:k].reshape(self.n_out, self.n_in), p[k:]
 
-    def _pack(self, gW, gb):
-        return np.concatenate([gW.ravel(), gb])
+    def _grad(self, ws, name, *operands):
+        """A ``(n_params,)`` gradient array and its ``W`` and ``b`` views (filled in place,
+        so no concatenation)."""
+        g = scratch(ws, name, (self.n_params,))
+        if g is None:
+            g = np.empty(self.n_params, dtype=np.result_type(*operands))
+        k = self.n_out * self.n_in
+        return g, g[:k].reshape(self.n_out, self.n_in), g[k:]
 
-    def forward(self, p, x):
+    def forward(self, p, x, ws=None):
         W, b = self._unpack(p)
-        y = x @ W.T
+        y = np.matmul(x, W.T, out=scratch(ws, "y", (x.shape[0], self.n_out)))
         y += b
         return y, x
 
-    def backward(self, p, x, ybar, *, need_input=True, need_params=True):
+    def backward(self, p, x, ybar, *, need_input=True, need_params=True, ws=None):
         W, _ = self._unpack(p)
-        xbar = ybar @ W if need_input else None
+        xbar = None
+        if need_input:
+            xbar = np.matmul(ybar, W, out=scratch(ws, "xbar", ybar.shape[:-1] + (self.n_in,)))
         pbar = None
         if need_params:
-            gb = ybar.reshape(-1, self.n_out).sum(axis=0)
-            pbar = self._pack(contract(ybar, x), gb)
+            pbar, gW, gb = self._grad(ws, "pbar", ybar, x)
+            contract(ybar, x, out=gW)
+            np.sum(ybar.reshape(-1, self.n_out), axis=0, out=gb)
         return xbar, pbar
 
-    def rforward(self, p, x, rx):
+    def rforward(self, p, x, rx, ws=None):
         W, _ = self._unpack(p)
-        return rx @ W.T, rx
+        ry = np.matmul(rx, W.T, out=scratch(ws, "ry", rx.shape[:-1] + (self.n_out,)))
+        return ry, rx
 
-    def rbackward(self, p, x, rx, ybar, rybar, *, need_input=True):
+    def rbackward(self, p, x, rx, ybar, rybar, *, need_input=True, ws=None, summed=False):
+        # With summed=True, rybar is already summed over directions (base module
+        # docstring); the formulas below are the same, as every term is either paired
+        # per direction (ȳ with R{x}) or linear in R{ȳ}.
         W, _ = self._unpack(p)
-        rW = contract(ybar, rx)
+        rpbar, rW, rb = self._grad(ws, "rpbar", ybar, rx, x, *(() if rybar is None else (rybar,)))
+        contract(ybar, rx, out=rW)
         if rybar is None:
-            return None, self._pack(rW, np.zeros(self.n_out))
-        rW += contract(rybar, x)
-        rb = rybar.reshape(-1, self.n_out).sum(axis=0)
-        rxbar = rybar @ W if need_input else None
-        return rxbar, self._pack(rW, rb)
+            rb[...] = 0.0
+            return None, rpbar
+        rW += contract(rybar, x, out=scratch(ws, "rW2", rW.shape))
+        np.sum(rybar.reshape(-1, self.n_out), axis=0, out=rb)
+        rxbar = None
+        if need_input:
+            rxbar = np.matmul(rybar, W,
+                              out=scratch(ws, "rxbar", rybar.shape[:-1] + (self.n_in,)))
+        return rxbar, rpbar

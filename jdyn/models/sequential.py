@@ -7,12 +7,14 @@ a new layer gets all of it by implementing its own four passes.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import as_batch, as_float_array, as_per_sample, as_rng
 from ..layers.base import Layer
+from ..layers.workspace import new_group
 
 __all__ = ["Sequential", "Tape"]
 
@@ -29,6 +31,9 @@ class Tape:
     caches: list
     rcaches: list = field(default_factory=list)
     ybars: list = field(default_factory=list)
+    #: Per-layer workspaces (from :meth:`Sequential.workspace`) or None: then the
+    #: arrays on this tape are overwritten by the next evaluation in that workspace.
+    ws: list | None = None
 
 
 class Sequential:
@@ -67,6 +72,17 @@ class Sequential:
             [np.asarray(layer.init_params(gen), dtype=float).ravel() for layer in layers]
             + [np.empty(0)])
         self._views = [self._params[s] for s in self._slices]
+        self._free_ws = []
+
+    # Workspaces are scratch memory: they are neither pickled nor copied with the model.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_free_ws"] = []
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._views = [self._params[s] for s in self._slices]
 
     # ----------------------------------------------------------------- parameters
     @property
@@ -83,14 +99,41 @@ class Sequential:
         return self._views[l]
 
     # ---------------------------------------------------------------- pass runners
-    def forward(self, X):
-        """Forward pass. ``X`` (B, n_in), validated → ``(Y (B, n_out), tape)``."""
+    @contextmanager
+    def workspace(self):
+        """Scratch arrays for one evaluation: ``with model.workspace() as ws:``.
+
+        Pass ``ws`` to :meth:`forward`; the later passes on that tape find it there.
+        Layers that opt in (``uses_workspace``) then write into arrays kept for the next
+        evaluation with the same shapes, which saves fresh allocations (and their page
+        faults). Everything on such a tape, and every array the runners return, is
+        overwritten by the next evaluation in the same workspace: copy what you keep.
+        Each ``with`` gets a workspace no one else is using (threads may share a model).
+        """
+        try:
+            ws = self._free_ws.pop()
+        except IndexError:
+            ws = new_group(len(self.layers))
+        try:
+            yield ws
+        finally:
+            self._free_ws.append(ws)
+
+    @staticmethod
+    def _kw(layer, ws, l):
+        return {"ws": ws[l]} if ws is not None and layer.uses_workspace else {}
+
+    def forward(self, X, ws=None):
+        """Forward pass. ``X`` (B, n_in), validated → ``(Y (B, n_out), tape)``.
+
+        ``ws``: optional workspace from :meth:`workspace` (see there).
+        """
         caches = []
         z = X
-        for layer, p in zip(self.layers, self._views):
-            z, cache = layer.forward(p, z)
+        for l, (layer, p) in enumerate(zip(self.layers, self._views)):
+            z, cache = layer.forward(p, z, **self._kw(layer, ws, l))
             caches.append(cache)
-        return z, Tape(caches)
+        return z, Tape(caches, ws=ws)
 
     def backward(self, tape, ybar, *, need_input=True, need_params=True):
         """Backward pass from output adjoint ``ybar`` (…, B, n_out).
@@ -103,9 +146,10 @@ class Sequential:
         for l in range(len(self.layers) - 1, -1, -1):
             ybars[l] = ybar
             want_x = need_input or l > 0
-            ybar, pbar = self.layers[l].backward(
+            layer = self.layers[l]
+            ybar, pbar = layer.backward(
                 self._views[l], tape.caches[l], ybar,
-                need_input=want_x, need_params=need_params)
+                need_input=want_x, need_params=need_params, **self._kw(layer, tape.ws, l))
             if need_params:
                 grad[self._slices[l]] = pbar
         tape.ybars = ybars
@@ -114,8 +158,8 @@ class Sequential:
     def rforward(self, tape, rx):
         """R-forward pass with input direction ``rx`` (…, B, n_in) → ``R{y} = J rx``."""
         rcaches = []
-        for layer, p, cache in zip(self.layers, self._views, tape.caches):
-            rx, rcache = layer.rforward(p, cache, rx)
+        for l, (layer, p, cache) in enumerate(zip(self.layers, self._views, tape.caches)):
+            rx, rcache = layer.rforward(p, cache, rx, **self._kw(layer, tape.ws, l))
             rcaches.append(rcache)
         tape.rcaches = rcaches
         return rx
@@ -126,11 +170,32 @@ class Sequential:
         ``rybar`` is ``R{ȳ}`` at the output, ``None`` for zero. Returns
         ``(R{x̄} or None, R{gradient} (n_params,))``.
         """
+        # When only the gradient is wanted and the seeds carry a direction axis, the
+        # pass carries R{ȳ} summed over the directions: the gradient is that sum anyway
+        # and every layer's R{x̄} is affine in R{ȳ} with a direction-free coefficient,
+        # so one (B, ·) product replaces K of them (layers.base, "Optional fast paths").
+        summed = (not need_input and tape.ybars[-1].ndim == 3
+                  and (rybar is None or rybar.ndim == 3))
+        if summed and rybar is not None:
+            rybar = rybar.sum(axis=0)
         grad = np.empty(self.n_params)
         for l in range(len(self.layers) - 1, -1, -1):
-            rybar, rpbar = self.layers[l].rbackward(
-                self._views[l], tape.caches[l], tape.rcaches[l], tape.ybars[l], rybar,
-                need_input=need_input or l > 0)
+            layer = self.layers[l]
+            kw = self._kw(layer, tape.ws, l)
+            ybar = tape.ybars[l]
+            if summed and layer.sums_directions:
+                kw["summed"] = True
+            elif summed and rybar is not None:
+                # A plain layer: put the sum in direction 0 and zeros elsewhere (the
+                # same total, by linearity), then sum its R{x̄} over the directions.
+                full = np.zeros(ybar.shape[:1] + rybar.shape)
+                full[0] = rybar
+                rybar = full
+            rybar, rpbar = layer.rbackward(
+                self._views[l], tape.caches[l], tape.rcaches[l], ybar, rybar,
+                need_input=need_input or l > 0, **kw)
+            if summed and rybar is not None and rybar.ndim == 3:
+                rybar = rybar.sum(axis=0)
             grad[self._slices[l]] = rpbar
         return rybar, grad
 
