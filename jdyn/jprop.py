@@ -14,7 +14,7 @@ gradient of shape ``(n_params,)``; values are sums over the batch (not means).
 Vectors ``u, a, v, b`` are either one vector shared by all samples or one per sample.
 
 Each function runs its passes in a model workspace (:meth:`Sequential.workspace`):
-layers that opt in reuse their arrays from call to call. Nothing from the workspace
+at all but small batches, layers that opt in reuse their arrays from call to call. Nothing from the workspace
 leaves these functions: they return a Python float and a freshly allocated gradient.
 """
 
@@ -36,7 +36,7 @@ def data_loss(model, X, T):
     """
     X = as_batch(X, "X", model.n_in)
     T = as_per_sample(T, "T", X.shape[0], model.n_out)
-    with model.workspace() as ws:
+    with model.workspace(X) as ws:
         Y, tape = model.forward(X, ws)
         r = Y - T
         _, grad = model.backward(tape, r, need_input=False)
@@ -52,7 +52,7 @@ def vjp_loss(model, X, u, a):
     B = X.shape[0]
     U = as_per_sample(u, "u", B, model.n_out)
     A = as_per_sample(a, "a", B, model.n_in)
-    with model.workspace() as ws:
+    with model.workspace(X) as ws:
         _, tape = model.forward(X, ws)
         return _vjp_quadratic(model, tape, U, A)
 
@@ -66,7 +66,7 @@ def jvp_loss(model, X, v, b):
     B = X.shape[0]
     V = as_per_sample(v, "v", B, model.n_in)
     Bt = as_per_sample(b, "b", B, model.n_out)
-    with model.workspace() as ws:
+    with model.workspace(X) as ws:
         _, tape = model.forward(X, ws)
         return _jvp_quadratic(model, tape, V, Bt)
 
@@ -93,7 +93,7 @@ def frobenius_loss(model, X, n_probes=None, rng=None):
         K = check_int(n_probes, "n_probes", minimum=1)
         signs = as_rng(rng).integers(0, 2, size=(K, B, k)) * 2.0 - 1.0
         seeds = signs / np.sqrt(K)
-    with model.workspace() as ws:
+    with model.workspace(X) as ws:
         _, tape = model.forward(X, ws)
         if reverse:
             return _vjp_quadratic(model, tape, seeds, None)
@@ -111,7 +111,7 @@ def double_backprop_loss(model, X, T):
     """
     X = as_batch(X, "X", model.n_in)
     T = as_per_sample(T, "T", X.shape[0], model.n_out)
-    with model.workspace() as ws:
+    with model.workspace(X) as ws:
         Y, tape = model.forward(X, ws)
         V, _ = model.backward(tape, Y - T, need_params=False)
         JV = model.rforward(tape, V)
@@ -139,7 +139,7 @@ def bilinear_jacobian(model, X, u, v):
     if U.shape[:-2] != V.shape[:-2]:
         raise ValueError(f"u and v have direction axes of different lengths; got shapes "
                          f"{U.shape} and {V.shape}")
-    with model.workspace() as ws:
+    with model.workspace(X) as ws:
         _, tape = model.forward(X, ws)
         model.backward(tape, U, need_input=False, need_params=False)
         JV = model.rforward(tape, V)

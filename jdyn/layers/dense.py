@@ -31,9 +31,21 @@ class Dense(Layer):
         W = rng.normal(0.0, 1.0 / np.sqrt(self.n_in), size=(self.n_out, self.n_in))
         return np.concatenate([W.ravel(), np.zeros(self.n_out)])
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_unpacked", None)
+        return state
+
     def _unpack(self, p):
+        # The runners pass the same parameter view on every call: keep its W and b
+        # views (they see later changes of p's values) rather than re-slicing each pass.
+        cached = self.__dict__.get("_unpacked")
+        if cached is not None and cached[0] is p:
+            return cached[1], cached[2]
         k = self.n_out * self.n_in
-        return p[:k].reshape(self.n_out, self.n_in), p[k:]
+        W, b = p[:k].reshape(self.n_out, self.n_in), p[k:]
+        self._unpacked = (p, W, b)
+        return W, b
 
     def _grad(self, ws, name, *operands):
         """A ``(n_params,)`` gradient array and its ``W`` and ``b`` views (filled in place,

@@ -72,9 +72,9 @@ class Workspace:
         return sum(a.nbytes for a in self._arrays.values())
 
 
-def new_group(n, budget=DEFAULT_BUDGET):
-    """``n`` workspaces sharing one byte budget (one per layer of a model)."""
-    shared = _Budget(budget)
+def new_group(n, budget=None):
+    """``n`` workspaces sharing one byte budget (default :data:`DEFAULT_BUDGET`)."""
+    shared = _Budget(DEFAULT_BUDGET if budget is None else budget)
     return [Workspace(shared) for _ in range(n)]
 
 

@@ -16,7 +16,11 @@ from .._validation import as_batch, as_float_array, as_per_sample, as_rng
 from ..layers.base import Layer
 from ..layers.workspace import new_group
 
-__all__ = ["Sequential", "Tape"]
+__all__ = ["Sequential", "Tape", "WORKSPACE_MIN_BYTES"]
+
+#: Batches whose widest (B, width) array is smaller than this run without a workspace
+#: (glibc serves blocks under its 128 KiB mmap threshold from its free lists).
+WORKSPACE_MIN_BYTES = 64 * 1024
 
 
 @dataclass
@@ -73,6 +77,8 @@ class Sequential:
             + [np.empty(0)])
         self._views = [self._params[s] for s in self._slices]
         self._free_ws = []
+        self._no_ws = [None] * len(layers)
+        self._widest = max(max(layer.n_in, layer.n_out) for layer in layers)
 
     # Workspaces are scratch memory: they are neither pickled nor copied with the model.
     def __getstate__(self):
@@ -82,7 +88,12 @@ class Sequential:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        # Pickle copies views as separate arrays: make the per-layer views alias the
+        # flat vector again (and accept pickles from before workspaces existed).
         self._views = [self._params[s] for s in self._slices]
+        self._free_ws = []
+        self._no_ws = [None] * len(self.layers)
+        self._widest = max(max(layer.n_in, layer.n_out) for layer in self.layers)
 
     # ----------------------------------------------------------------- parameters
     @property
@@ -100,8 +111,8 @@ class Sequential:
 
     # ---------------------------------------------------------------- pass runners
     @contextmanager
-    def workspace(self):
-        """Scratch arrays for one evaluation: ``with model.workspace() as ws:``.
+    def workspace(self, X=None):
+        """Scratch arrays for one evaluation: ``with model.workspace(X) as ws:``.
 
         Pass ``ws`` to :meth:`forward`; the later passes on that tape find it there.
         Layers that opt in (``uses_workspace``) then write into arrays kept for the next
@@ -109,7 +120,14 @@ class Sequential:
         faults). Everything on such a tape, and every array the runners return, is
         overwritten by the next evaluation in the same workspace: copy what you keep.
         Each ``with`` gets a workspace no one else is using (threads may share a model).
+
+        With a batch ``X`` whose widest layer output is small (under
+        ``WORKSPACE_MIN_BYTES``), ``ws`` is None: such arrays come from malloc's free
+        lists without page faults, and looking buffers up would cost more than it saves.
         """
+        if X is not None and X.shape[0] * self._widest * 8 < WORKSPACE_MIN_BYTES:
+            yield None
+            return
         try:
             ws = self._free_ws.pop()
         except IndexError:
@@ -119,21 +137,26 @@ class Sequential:
         finally:
             self._free_ws.append(ws)
 
-    @staticmethod
-    def _kw(layer, ws, l):
-        return {"ws": ws[l]} if ws is not None and layer.uses_workspace else {}
+    def _ws_of(self, ws):
+        """Per-layer workspace or None. Layers that did not opt in get None, and the
+        runners pass the ``ws`` keyword only where it is not None (a plain user layer's
+        passes do not take it)."""
+        if ws is None:
+            return self._no_ws
+        return [w if layer.uses_workspace else None for w, layer in zip(ws, self.layers)]
 
     def forward(self, X, ws=None):
         """Forward pass. ``X`` (B, n_in), validated → ``(Y (B, n_out), tape)``.
 
         ``ws``: optional workspace from :meth:`workspace` (see there).
         """
+        lws = self._ws_of(ws)
         caches = []
         z = X
-        for l, (layer, p) in enumerate(zip(self.layers, self._views)):
-            z, cache = layer.forward(p, z, **self._kw(layer, ws, l))
+        for layer, p, w in zip(self.layers, self._views, lws):
+            z, cache = layer.forward(p, z) if w is None else layer.forward(p, z, ws=w)
             caches.append(cache)
-        return z, Tape(caches, ws=ws)
+        return z, Tape(caches, ws=lws)
 
     def backward(self, tape, ybar, *, need_input=True, need_params=True):
         """Backward pass from output adjoint ``ybar`` (…, B, n_out).
@@ -143,13 +166,13 @@ class Sequential:
         """
         grad = np.empty(self.n_params) if need_params else None
         ybars = [None] * len(self.layers)
+        lws = tape.ws or self._no_ws
         for l in range(len(self.layers) - 1, -1, -1):
             ybars[l] = ybar
-            want_x = need_input or l > 0
-            layer = self.layers[l]
-            ybar, pbar = layer.backward(
+            kw = {} if lws[l] is None else {"ws": lws[l]}
+            ybar, pbar = self.layers[l].backward(
                 self._views[l], tape.caches[l], ybar,
-                need_input=want_x, need_params=need_params, **self._kw(layer, tape.ws, l))
+                need_input=need_input or l > 0, need_params=need_params, **kw)
             if need_params:
                 grad[self._slices[l]] = pbar
         tape.ybars = ybars
@@ -158,8 +181,10 @@ class Sequential:
     def rforward(self, tape, rx):
         """R-forward pass with input direction ``rx`` (…, B, n_in) → ``R{y} = J rx``."""
         rcaches = []
-        for l, (layer, p, cache) in enumerate(zip(self.layers, self._views, tape.caches)):
-            rx, rcache = layer.rforward(p, cache, rx, **self._kw(layer, tape.ws, l))
+        lws = tape.ws or self._no_ws
+        for layer, p, cache, w in zip(self.layers, self._views, tape.caches, lws):
+            rx, rcache = layer.rforward(p, cache, rx) if w is None else \
+                layer.rforward(p, cache, rx, ws=w)
             rcaches.append(rcache)
         tape.rcaches = rcaches
         return rx
@@ -179,10 +204,11 @@ class Sequential:
         if summed and rybar is not None:
             rybar = rybar.sum(axis=0)
         grad = np.empty(self.n_params)
+        lws = tape.ws or self._no_ws
         for l in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[l]
-            kw = self._kw(layer, tape.ws, l)
             ybar = tape.ybars[l]
+            kw = {} if lws[l] is None else {"ws": lws[l]}
             if summed and layer.sums_directions:
                 kw["summed"] = True
             elif summed and rybar is not None:
