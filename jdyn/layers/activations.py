@@ -56,22 +56,27 @@ class Activation(Layer):
         return cache[3]
 
     def backward(self, p, cache, ybar, *, need_input=True, need_params=True, ws=None):
-        xbar = np.multiply(ybar, cache[2], out=scratch(ws, "xbar", _bshape(ybar, cache[2])))
+        xbar = ybar * cache[2] if ws is None else \
+            np.multiply(ybar, cache[2], out=ws.get("xbar", _bshape(ybar, cache[2])))
         return xbar, (np.empty(0) if need_params else None)
 
     def rforward(self, p, cache, rx, ws=None):
-        return np.multiply(rx, cache[2], out=scratch(ws, "ry", _bshape(rx, cache[2]))), rx
+        ry = rx * cache[2] if ws is None else \
+            np.multiply(rx, cache[2], out=ws.get("ry", _bshape(rx, cache[2])))
+        return ry, rx
 
     def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True, ws=None, summed=False):
         # R{x̄} = ȳ ⊙ g'' ⊙ R{x} + R{ȳ} ⊙ g'
-        rxbar = np.multiply(ybar, rx, out=scratch(ws, "rxbar", _bshape(ybar, rx)))
+        rxbar = ybar * rx if ws is None else \
+            np.multiply(ybar, rx, out=ws.get("rxbar", _bshape(ybar, rx)))
         if summed and rxbar.ndim == 3:
             # Sum ȳ ⊙ R{x} over the directions before the (direction-free) g'' factor.
             rxbar = np.sum(rxbar, axis=0, out=scratch(ws, "rxbar_sum", rxbar.shape[1:]))
         rxbar *= self._second(cache, ws)
         if rybar is None:
             return rxbar, np.empty(0)
-        term = np.multiply(rybar, cache[2], out=scratch(ws, "term", _bshape(rybar, cache[2])))
+        term = rybar * cache[2] if ws is None else \
+            np.multiply(rybar, cache[2], out=ws.get("term", _bshape(rybar, cache[2])))
         # In place when shapes agree (the usual case); a new array when only one of
         # the seeds carries a direction axis.
         return (rxbar.__iadd__(term) if term.shape == rxbar.shape else rxbar + term), np.empty(0)

@@ -57,7 +57,9 @@ def contract(a: np.ndarray, b: np.ndarray, out=None) -> np.ndarray:
         a = a.sum(axis=0)
     elif b.ndim > a.ndim:
         b = b.sum(axis=0)
-    return np.matmul(a.reshape(-1, a.shape[-1]).T, b.reshape(-1, b.shape[-1]), out=out)
+    a = a.reshape(-1, a.shape[-1]).T
+    b = b.reshape(-1, b.shape[-1])
+    return a @ b if out is None else np.matmul(a, b, out=out)
 
 
 class Layer(ABC):

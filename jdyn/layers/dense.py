@@ -6,7 +6,6 @@ import numpy as np
 
 from .._validation import check_int
 from .base import Layer, contract
-from .workspace import scratch
 
 __all__ = ["Dense"]
 
@@ -47,52 +46,66 @@ class Dense(Layer):
         self._unpacked = (p, W, b)
         return W, b
 
-    def _grad(self, ws, name, *operands):
-        """A ``(n_params,)`` gradient array and its ``W`` and ``b`` views (filled in place,
-        so no concatenation)."""
-        g = scratch(ws, name, (self.n_params,))
-        if g is None:
-            g = np.empty(self.n_params, dtype=np.result_type(*operands))
+    def _pack(self, gW, gb):
+        return np.concatenate([gW.ravel(), gb])
+
+    def _grad(self, ws, name):
+        """A workspace ``(n_params,)`` gradient and its ``W`` and ``b`` views, filled in
+        place (no concatenation)."""
+        g = ws.get(name, (self.n_params,))
         k = self.n_out * self.n_in
         return g, g[:k].reshape(self.n_out, self.n_in), g[k:]
 
+    # Each pass has two spellings of the same arithmetic: into workspace arrays, or,
+    # without a workspace, plain expressions (fewer NumPy call overheads at small sizes,
+    # and any dtype, e.g. the complex steps of the layer checks).
     def forward(self, p, x, ws=None):
         W, b = self._unpack(p)
-        y = np.matmul(x, W.T, out=scratch(ws, "y", (x.shape[0], self.n_out)))
+        y = x @ W.T if ws is None else np.matmul(x, W.T, out=ws.get("y", (len(x), self.n_out)))
         y += b
         return y, x
 
     def backward(self, p, x, ybar, *, need_input=True, need_params=True, ws=None):
         W, _ = self._unpack(p)
-        xbar = None
+        xbar = pbar = None
         if need_input:
-            xbar = np.matmul(ybar, W, out=scratch(ws, "xbar", ybar.shape[:-1] + (self.n_in,)))
-        pbar = None
-        if need_params:
-            pbar, gW, gb = self._grad(ws, "pbar", ybar, x)
+            xbar = ybar @ W if ws is None else \
+                np.matmul(ybar, W, out=ws.get("xbar", ybar.shape[:-1] + (self.n_in,)))
+        if need_params and ws is None:
+            pbar = self._pack(contract(ybar, x), ybar.reshape(-1, self.n_out).sum(axis=0))
+        elif need_params:
+            pbar, gW, gb = self._grad(ws, "pbar")
             contract(ybar, x, out=gW)
             np.sum(ybar.reshape(-1, self.n_out), axis=0, out=gb)
         return xbar, pbar
 
     def rforward(self, p, x, rx, ws=None):
         W, _ = self._unpack(p)
-        ry = np.matmul(rx, W.T, out=scratch(ws, "ry", rx.shape[:-1] + (self.n_out,)))
+        ry = rx @ W.T if ws is None else \
+            np.matmul(rx, W.T, out=ws.get("ry", rx.shape[:-1] + (self.n_out,)))
         return ry, rx
 
     def rbackward(self, p, x, rx, ybar, rybar, *, need_input=True, ws=None, summed=False):
         # With summed=True, rybar is already summed over directions (base module
-        # docstring); the formulas below are the same, as every term is either paired
-        # per direction (ȳ with R{x}) or linear in R{ȳ}.
+        # docstring); the formulas are the same, as every term is either paired per
+        # direction (ȳ with R{x}) or linear in R{ȳ}.
         W, _ = self._unpack(p)
-        rpbar, rW, rb = self._grad(ws, "rpbar", ybar, rx, x, *(() if rybar is None else (rybar,)))
+        if ws is None:
+            rW = contract(ybar, rx)
+            if rybar is None:
+                return None, self._pack(rW, np.zeros(self.n_out))
+            rW += contract(rybar, x)
+            rb = rybar.reshape(-1, self.n_out).sum(axis=0)
+            rxbar = rybar @ W if need_input else None
+            return rxbar, self._pack(rW, rb)
+        rpbar, rW, rb = self._grad(ws, "rpbar")
         contract(ybar, rx, out=rW)
         if rybar is None:
             rb[...] = 0.0
             return None, rpbar
-        rW += contract(rybar, x, out=scratch(ws, "rW2", rW.shape))
+        rW += contract(rybar, x, out=ws.get("rW2", rW.shape))
         np.sum(rybar.reshape(-1, self.n_out), axis=0, out=rb)
         rxbar = None
         if need_input:
-            rxbar = np.matmul(rybar, W,
-                              out=scratch(ws, "rxbar", rybar.shape[:-1] + (self.n_in,)))
+            rxbar = np.matmul(rybar, W, out=ws.get("rxbar", rybar.shape[:-1] + (self.n_in,)))
         return rxbar, rpbar

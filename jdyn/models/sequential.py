@@ -169,10 +169,13 @@ class Sequential:
         lws = tape.ws or self._no_ws
         for l in range(len(self.layers) - 1, -1, -1):
             ybars[l] = ybar
-            kw = {} if lws[l] is None else {"ws": lws[l]}
-            ybar, pbar = self.layers[l].backward(
-                self._views[l], tape.caches[l], ybar,
-                need_input=need_input or l > 0, need_params=need_params, **kw)
+            layer, w = self.layers[l], lws[l]
+            args = (self._views[l], tape.caches[l], ybar)
+            want_x = need_input or l > 0
+            ybar, pbar = (layer.backward(*args, need_input=want_x, need_params=need_params)
+                          if w is None else
+                          layer.backward(*args, need_input=want_x, need_params=need_params,
+                                         ws=w))
             if need_params:
                 grad[self._slices[l]] = pbar
         tape.ybars = ybars
@@ -199,7 +202,8 @@ class Sequential:
         # pass carries R{ȳ} summed over the directions: the gradient is that sum anyway
         # and every layer's R{x̄} is affine in R{ȳ} with a direction-free coefficient,
         # so one (B, ·) product replaces K of them (layers.base, "Optional fast paths").
-        summed = (not need_input and tape.ybars[-1].ndim == 3
+        top = tape.ybars[-1]
+        summed = (not need_input and top.ndim == 3 and top.shape[0] > 1
                   and (rybar is None or rybar.ndim == 3))
         if summed and rybar is not None:
             rybar = rybar.sum(axis=0)
