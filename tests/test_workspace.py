@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from jdyn import jprop
-from jdyn.layers import Dense, Layer, Tanh
+from jdyn.layers import Dense, Identity, Layer, Sigmoid, Softplus, Tanh
 from jdyn.layers import workspace as wsmod
 from jdyn.models import MLP, Sequential
 from jdyn.models import sequential as seqmod
@@ -189,3 +189,41 @@ def test_pickle_drops_workspace_and_keeps_parameter_views():
     fresh = MLP(SIZES, rng=0)
     fresh.params = fresh.params * 0.5
     np.testing.assert_array_equal(clone(d["X"]), fresh(d["X"]))
+
+
+@pytest.mark.parametrize("make", [lambda: Dense(5, 7), lambda: Tanh(5),
+                                  lambda: Sigmoid(5), lambda: Softplus(5), lambda: Identity(5)],
+                         ids=["Dense", "Tanh", "Sigmoid", "Softplus", "Identity"])
+@pytest.mark.parametrize("K", [None, 3])
+def test_layer_passes_with_workspace_match_plain(make, K):
+    """Each opted-in layer: the same bits into workspace arrays as without, twice over;
+    and its summed R-backward equals the per-direction one summed."""
+    layer = make()
+    rng = np.random.default_rng(11)
+    p = layer.init_params(rng) + rng.normal(size=layer.n_params) * 0.1
+    lead = () if K is None else (K,)
+    x = rng.normal(size=(6, layer.n_in))
+    ybar = rng.normal(size=lead + (6, layer.n_out))
+    rx = rng.normal(size=lead + (6, layer.n_in))
+    rybar = rng.normal(size=lead + (6, layer.n_out))
+
+    def run(ws):
+        kw = {} if ws is None else {"ws": ws}
+        y, cache = layer.forward(p, x, **kw)
+        xb, pb = layer.backward(p, cache, ybar, **kw)
+        ry, rcache = layer.rforward(p, cache, rx, **kw)
+        rxb, rpb = layer.rbackward(p, cache, rcache, ybar, rybar, **kw)
+        return [np.array(a, copy=True) for a in (y, xb, pb, ry, rxb, rpb)]
+
+    plain = run(None)
+    ws = wsmod.Workspace()
+    for _ in range(2):
+        for a, b in zip(run(ws), plain):
+            np.testing.assert_array_equal(a, b)
+    if K is not None:
+        _, cache = layer.forward(p, x, ws=ws)
+        _, rcache = layer.rforward(p, cache, rx, ws=ws)
+        rxb, rpb = layer.rbackward(p, cache, rcache, ybar, rybar.sum(axis=0), ws=ws,
+                                   summed=True)
+        np.testing.assert_allclose(rxb, plain[4].sum(axis=0), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(rpb, plain[5], rtol=1e-13, atol=1e-13)

@@ -24,6 +24,11 @@ class Activation(Layer):
 
     Subclasses implement ``g(x)``, ``dg(x, y)`` and ``d2g(x, y, dy)`` (``y = g(x)``
     and ``dy = g'(x)`` are passed in so that e.g. tanh reuses them).
+
+    The passes here take the optional fast paths of :mod:`jdyn.layers.base`
+    (workspace arrays, direction-summed R-backward); a subclass that overrides a pass
+    itself should accept the same keywords or set ``uses_workspace`` and
+    ``sums_directions`` back to False.
     """
 
     n_params = 0
