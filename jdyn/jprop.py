@@ -13,9 +13,10 @@ gradient of shape ``(n_params,)``; values are sums over the batch (not means).
 
 Vectors ``u, a, v, b`` are either one vector shared by all samples or one per sample.
 
-Each function runs its passes in a model workspace (:meth:`Sequential.workspace`):
-at all but small batches, layers that opt in reuse their arrays from call to call. Nothing from the workspace
-leaves these functions: they return a Python float and a freshly allocated gradient.
+Each function runs its passes in a model workspace (:meth:`Sequential.workspace`): at
+all but small batches, layers that opt in reuse their arrays from call to call. Nothing
+from the workspace leaves these functions: they return a Python float and a freshly
+allocated gradient.
 """
 
 from __future__ import annotations
