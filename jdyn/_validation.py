@@ -63,7 +63,9 @@ def as_float_array(value, name: str, *, ndim: int | None = None, shape=None,
         if not ok:
             raise ValueError(
                 f"{name} has shape {arr.shape}; expected {_describe_shape(shape)}")
-    if finite and arr.size and not np.all(np.isfinite(arr)):
+    # A finite sum proves every entry finite (NaN and inf propagate) without a boolean
+    # temporary; only when it is not (or overflows) do we look entry by entry.
+    if finite and arr.size and not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
     return arr

@@ -12,6 +12,11 @@ composition of layers gets it. Every function returns ``(value, gradient)`` with
 gradient of shape ``(n_params,)``; values are sums over the batch (not means).
 
 Vectors ``u, a, v, b`` are either one vector shared by all samples or one per sample.
+
+Each function runs its passes in a model workspace (:meth:`Sequential.workspace`): at
+all but small batches, layers that opt in reuse their arrays from call to call. Nothing
+from the workspace leaves these functions: they return a Python float and a freshly
+allocated gradient.
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ def data_loss(model, X, T):
     """
     X = as_batch(X, "X", model.n_in)
     T = as_per_sample(T, "T", X.shape[0], model.n_out)
-    Y, tape = model.forward(X)
-    r = Y - T
-    _, grad = model.backward(tape, r, need_input=False)
-    return 0.5 * float(np.vdot(r, r)), grad
+    with model.workspace(X) as ws:
+        Y, tape = model.forward(X, ws)
+        r = Y - T
+        _, grad = model.backward(tape, r, need_input=False)
+        return 0.5 * float(np.vdot(r, r)), grad
 
 
 def vjp_loss(model, X, u, a):
@@ -47,8 +53,9 @@ def vjp_loss(model, X, u, a):
     B = X.shape[0]
     U = as_per_sample(u, "u", B, model.n_out)
     A = as_per_sample(a, "a", B, model.n_in)
-    _, tape = model.forward(X)
-    return _vjp_quadratic(model, tape, U, A)
+    with model.workspace(X) as ws:
+        _, tape = model.forward(X, ws)
+        return _vjp_quadratic(model, tape, U, A)
 
 
 def jvp_loss(model, X, v, b):
@@ -60,8 +67,9 @@ def jvp_loss(model, X, v, b):
     B = X.shape[0]
     V = as_per_sample(v, "v", B, model.n_in)
     Bt = as_per_sample(b, "b", B, model.n_out)
-    _, tape = model.forward(X)
-    return _jvp_quadratic(model, tape, V, Bt)
+    with model.workspace(X) as ws:
+        _, tape = model.forward(X, ws)
+        return _jvp_quadratic(model, tape, V, Bt)
 
 
 def frobenius_loss(model, X, n_probes=None, rng=None):
@@ -86,10 +94,11 @@ def frobenius_loss(model, X, n_probes=None, rng=None):
         K = check_int(n_probes, "n_probes", minimum=1)
         signs = as_rng(rng).integers(0, 2, size=(K, B, k)) * 2.0 - 1.0
         seeds = signs / np.sqrt(K)
-    _, tape = model.forward(X)
-    if reverse:
-        return _vjp_quadratic(model, tape, seeds, None)
-    return _jvp_quadratic(model, tape, seeds, None)
+    with model.workspace(X) as ws:
+        _, tape = model.forward(X, ws)
+        if reverse:
+            return _vjp_quadratic(model, tape, seeds, None)
+        return _jvp_quadratic(model, tape, seeds, None)
 
 
 def double_backprop_loss(model, X, T):
@@ -103,11 +112,12 @@ def double_backprop_loss(model, X, T):
     """
     X = as_batch(X, "X", model.n_in)
     T = as_per_sample(T, "T", X.shape[0], model.n_out)
-    Y, tape = model.forward(X)
-    V, _ = model.backward(tape, Y - T, need_params=False)
-    JV = model.rforward(tape, V)
-    _, grad = model.rbackward(tape, JV)
-    return 0.5 * float(np.vdot(V, V)), grad
+    with model.workspace(X) as ws:
+        Y, tape = model.forward(X, ws)
+        V, _ = model.backward(tape, Y - T, need_params=False)
+        JV = model.rforward(tape, V)
+        _, grad = model.rbackward(tape, JV)
+        return 0.5 * float(np.vdot(V, V)), grad
 
 
 def bilinear_jacobian(model, X, u, v):
@@ -130,11 +140,12 @@ def bilinear_jacobian(model, X, u, v):
     if U.shape[:-2] != V.shape[:-2]:
         raise ValueError(f"u and v have direction axes of different lengths; got shapes "
                          f"{U.shape} and {V.shape}")
-    _, tape = model.forward(X)
-    model.backward(tape, U, need_input=False, need_params=False)
-    JV = model.rforward(tape, V)
-    _, grad = model.rbackward(tape)
-    return float(np.vdot(U, JV)), grad
+    with model.workspace(X) as ws:
+        _, tape = model.forward(X, ws)
+        model.backward(tape, U, need_input=False, need_params=False)
+        JV = model.rforward(tape, V)
+        _, grad = model.rbackward(tape)
+        return float(np.vdot(U, JV)), grad
 
 
 # --------------------------------------------------------------------------- cores

@@ -13,6 +13,7 @@ from scipy.special import expit
 
 from .._validation import check_int
 from .base import Layer
+from .workspace import scratch
 
 __all__ = ["Activation", "Tanh", "Sigmoid", "Identity", "Softplus", "get_activation",
            "ACTIVATIONS"]
@@ -23,6 +24,11 @@ class Activation(Layer):
 
     Subclasses implement ``g(x)``, ``dg(x, y)`` and ``d2g(x, y, dy)`` (``y = g(x)``
     and ``dy = g'(x)`` are passed in so that e.g. tanh reuses them).
+
+    The passes here take the optional fast paths of :mod:`jdyn.layers.base`
+    (workspace arrays, direction-summed R-backward); a subclass that overrides a pass
+    itself should accept the same keywords or set ``uses_workspace`` and
+    ``sums_directions`` back to False.
     """
 
     n_params = 0
@@ -42,34 +48,70 @@ class Activation(Layer):
     def d2g(self, x, y, dy):
         """``g''(x)`` given ``y = g(x)`` and ``dy = g'(x)``."""
 
-    def forward(self, p, x):
+    uses_workspace = True
+    sums_directions = True
+
+    def forward(self, p, x, ws=None):
         y = self.g(x)
         return y, [x, y, self.dg(x, y), None]
 
-    def _second(self, cache):
+    def _second(self, cache, ws=None):
         if cache[3] is None:
             cache[3] = self.d2g(cache[0], cache[1], cache[2])
         return cache[3]
 
-    def backward(self, p, cache, ybar, *, need_input=True, need_params=True):
-        return ybar * cache[2], (np.empty(0) if need_params else None)
+    def backward(self, p, cache, ybar, *, need_input=True, need_params=True, ws=None):
+        xbar = ybar * cache[2] if ws is None else \
+            np.multiply(ybar, cache[2], out=ws.get("xbar", _bshape(ybar, cache[2])))
+        return xbar, (np.empty(0) if need_params else None)
 
-    def rforward(self, p, cache, rx):
-        return rx * cache[2], rx
+    def rforward(self, p, cache, rx, ws=None):
+        ry = rx * cache[2] if ws is None else \
+            np.multiply(rx, cache[2], out=ws.get("ry", _bshape(rx, cache[2])))
+        return ry, rx
 
-    def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True):
-        rxbar = ybar * rx                   # (…, B, n): one temporary, then in place
-        rxbar *= self._second(cache)
+    def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True, ws=None, summed=False):
+        # R{x̄} = ȳ ⊙ g'' ⊙ R{x} + R{ȳ} ⊙ g'
+        rxbar = ybar * rx if ws is None else \
+            np.multiply(ybar, rx, out=ws.get("rxbar", _bshape(ybar, rx)))
+        if summed and rxbar.ndim == 3:
+            # Sum ȳ ⊙ R{x} over the directions before the (direction-free) g'' factor.
+            rxbar = np.sum(rxbar, axis=0, out=scratch(ws, "rxbar_sum", rxbar.shape[1:]))
+        rxbar *= self._second(cache, ws)
         if rybar is None:
             return rxbar, np.empty(0)
-        term = rybar * cache[2]
+        term = rybar * cache[2] if ws is None else \
+            np.multiply(rybar, cache[2], out=ws.get("term", _bshape(rybar, cache[2])))
         # In place when shapes agree (the usual case); a new array when only one of
         # the seeds carries a direction axis.
         return (rxbar.__iadd__(term) if term.shape == rxbar.shape else rxbar + term), np.empty(0)
 
 
+def _bshape(a, b):
+    """The broadcast shape of two arrays (usually just ``a.shape``)."""
+    return a.shape if a.shape == b.shape or a.ndim > b.ndim and a.shape[1:] == b.shape \
+        else np.broadcast_shapes(a.shape, b.shape)
+
+
 class Tanh(Activation):
     """``tanh``: g' = 1 − y², g'' = −2 y g'."""
+
+    def forward(self, p, x, ws=None):
+        if ws is None:
+            return super().forward(p, x)
+        y = np.tanh(x, out=ws.get("y", x.shape))
+        d = np.multiply(y, y, out=ws.get("dy", x.shape))
+        np.subtract(1.0, d, out=d)
+        return y, [x, y, d, None]
+
+    def _second(self, cache, ws=None):
+        if cache[3] is None:
+            if ws is None:
+                return super()._second(cache)
+            d2 = np.multiply(cache[1], cache[2], out=ws.get("d2y", cache[1].shape))
+            d2 *= -2.0
+            cache[3] = d2
+        return cache[3]
 
     def g(self, x):
         return np.tanh(x)
@@ -122,16 +164,17 @@ class Identity(Activation):
     def d2g(self, x, y, dy):
         return np.zeros_like(x)
 
-    def forward(self, p, x):
+    def forward(self, p, x, ws=None):
         return x, None
 
-    def backward(self, p, cache, ybar, *, need_input=True, need_params=True):
+    def backward(self, p, cache, ybar, *, need_input=True, need_params=True, ws=None):
         return ybar, (np.empty(0) if need_params else None)
 
-    def rforward(self, p, cache, rx):
+    def rforward(self, p, cache, rx, ws=None):
         return rx, None
 
-    def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True):
+    def rbackward(self, p, cache, rx, ybar, rybar, *, need_input=True, ws=None,
+                  summed=False):
         return rybar, np.empty(0)
 
 

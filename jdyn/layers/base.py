@@ -20,6 +20,21 @@ seeds (the m unit vectors of an exact Frobenius norm, K random probes, ...) run 
 one batched pass. Layers broadcast the forward cache against that axis; parameter
 gradients are summed over both the direction and the batch axes. The helper
 :func:`contract` does that sum for the common ``aᵀ b`` case.
+
+Optional fast paths
+-------------------
+The four passes above are all a layer needs. Built-in layers also opt in to two
+speed-ups that the pass runners use only when a layer declares them:
+
+* ``uses_workspace = True``: every pass accepts a keyword ``ws`` (a
+  :class:`~jdyn.layers.workspace.Workspace` or None) and writes its outputs into
+  arrays from it instead of fresh ones (see :mod:`jdyn.layers.workspace` for why).
+* ``sums_directions = True``: ``rbackward`` accepts a keyword ``summed``. With
+  ``summed=True``, ``ybar`` and the R-cache carry the direction axis but ``rybar``
+  is the *sum* over directions of ``R{ȳ}`` (shape ``(B, n_out)`` or None) and the
+  layer returns ``R{x̄}`` summed over directions, ``(B, n_in)``. This is exact because
+  ``R{x̄}`` is affine in ``R{ȳ}`` with a direction-free coefficient; it lets a runner
+  that only wants the parameter gradient skip a product per direction.
 """
 
 from __future__ import annotations
@@ -31,17 +46,20 @@ import numpy as np
 __all__ = ["Layer", "contract"]
 
 
-def contract(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def contract(a: np.ndarray, b: np.ndarray, out=None) -> np.ndarray:
     """``Σ aᵀ b`` over every leading axis: ``(…, B, p)`` and ``(…, B, q)`` → ``(p, q)``.
 
     When only one operand has the direction axis, it is summed first, so the
     product is one ``(p, B) @ (B, q)`` matrix product instead of K of them.
+    ``out``: optional ``(p, q)`` array to write into.
     """
     if a.ndim > b.ndim:
         a = a.sum(axis=0)
     elif b.ndim > a.ndim:
         b = b.sum(axis=0)
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    a = a.reshape(-1, a.shape[-1]).T
+    b = b.reshape(-1, b.shape[-1])
+    return a @ b if out is None else np.matmul(a, b, out=out)
 
 
 class Layer(ABC):
@@ -56,6 +74,9 @@ class Layer(ABC):
     n_in: int
     n_out: int
     n_params: int = 0
+    #: Optional fast paths (module docstring); a user layer leaves both False.
+    uses_workspace: bool = False
+    sums_directions: bool = False
 
     def init_params(self, rng: np.random.Generator) -> np.ndarray:
         """Initial parameters, shape ``(n_params,)``."""

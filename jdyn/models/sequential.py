@@ -7,14 +7,20 @@ a new layer gets all of it by implementing its own four passes.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import as_batch, as_float_array, as_per_sample, as_rng
 from ..layers.base import Layer
+from ..layers.workspace import new_group
 
-__all__ = ["Sequential", "Tape"]
+__all__ = ["Sequential", "Tape", "WORKSPACE_MIN_BYTES"]
+
+#: Batches whose widest (B, width) array is smaller than this run without a workspace
+#: (glibc serves blocks under its 128 KiB mmap threshold from its free lists).
+WORKSPACE_MIN_BYTES = 64 * 1024
 
 
 @dataclass
@@ -29,6 +35,9 @@ class Tape:
     caches: list
     rcaches: list = field(default_factory=list)
     ybars: list = field(default_factory=list)
+    #: Per-layer workspaces (from :meth:`Sequential.workspace`) or None: then the
+    #: arrays on this tape are overwritten by the next evaluation in that workspace.
+    ws: list | None = None
 
 
 class Sequential:
@@ -67,6 +76,24 @@ class Sequential:
             [np.asarray(layer.init_params(gen), dtype=float).ravel() for layer in layers]
             + [np.empty(0)])
         self._views = [self._params[s] for s in self._slices]
+        self._free_ws = []
+        self._no_ws = [None] * len(layers)
+        self._widest = max(max(layer.n_in, layer.n_out) for layer in layers)
+
+    # Workspaces are scratch memory: they are neither pickled nor copied with the model.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_free_ws"] = []
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # Pickle copies views as separate arrays: make the per-layer views alias the
+        # flat vector again (and accept pickles from before workspaces existed).
+        self._views = [self._params[s] for s in self._slices]
+        self._free_ws = []
+        self._no_ws = [None] * len(self.layers)
+        self._widest = max(max(layer.n_in, layer.n_out) for layer in self.layers)
 
     # ----------------------------------------------------------------- parameters
     @property
@@ -83,14 +110,53 @@ class Sequential:
         return self._views[l]
 
     # ---------------------------------------------------------------- pass runners
-    def forward(self, X):
-        """Forward pass. ``X`` (B, n_in), validated → ``(Y (B, n_out), tape)``."""
+    @contextmanager
+    def workspace(self, X=None):
+        """Scratch arrays for one evaluation: ``with model.workspace(X) as ws:``.
+
+        Pass ``ws`` to :meth:`forward`; the later passes on that tape find it there.
+        Layers that opt in (``uses_workspace``) then write into arrays kept for the next
+        evaluation with the same shapes, which saves fresh allocations (and their page
+        faults). Everything on such a tape, and every array the runners return, is
+        overwritten by the next evaluation in the same workspace: copy what you keep.
+        Each ``with`` gets a workspace no one else is using (threads may share a model).
+
+        With a batch ``X`` whose widest layer output is small (under
+        ``WORKSPACE_MIN_BYTES``), ``ws`` is None: such arrays come from malloc's free
+        lists without page faults, and looking buffers up would cost more than it saves.
+        """
+        if X is not None and X.shape[0] * self._widest * 8 < WORKSPACE_MIN_BYTES:
+            yield None
+            return
+        try:
+            ws = self._free_ws.pop()
+        except IndexError:
+            ws = new_group(len(self.layers))
+        try:
+            yield ws
+        finally:
+            self._free_ws.append(ws)
+
+    def _ws_of(self, ws):
+        """Per-layer workspace or None. Layers that did not opt in get None, and the
+        runners pass the ``ws`` keyword only where it is not None (a plain user layer's
+        passes do not take it)."""
+        if ws is None:
+            return self._no_ws
+        return [w if layer.uses_workspace else None for w, layer in zip(ws, self.layers)]
+
+    def forward(self, X, ws=None):
+        """Forward pass. ``X`` (B, n_in), validated → ``(Y (B, n_out), tape)``.
+
+        ``ws``: optional workspace from :meth:`workspace` (see there).
+        """
+        lws = self._ws_of(ws)
         caches = []
         z = X
-        for layer, p in zip(self.layers, self._views):
-            z, cache = layer.forward(p, z)
+        for layer, p, w in zip(self.layers, self._views, lws):
+            z, cache = layer.forward(p, z) if w is None else layer.forward(p, z, ws=w)
             caches.append(cache)
-        return z, Tape(caches)
+        return z, Tape(caches, ws=lws)
 
     def backward(self, tape, ybar, *, need_input=True, need_params=True):
         """Backward pass from output adjoint ``ybar`` (…, B, n_out).
@@ -100,12 +166,16 @@ class Sequential:
         """
         grad = np.empty(self.n_params) if need_params else None
         ybars = [None] * len(self.layers)
+        lws = tape.ws or self._no_ws
         for l in range(len(self.layers) - 1, -1, -1):
             ybars[l] = ybar
+            layer, w = self.layers[l], lws[l]
+            args = (self._views[l], tape.caches[l], ybar)
             want_x = need_input or l > 0
-            ybar, pbar = self.layers[l].backward(
-                self._views[l], tape.caches[l], ybar,
-                need_input=want_x, need_params=need_params)
+            ybar, pbar = (layer.backward(*args, need_input=want_x, need_params=need_params)
+                          if w is None else
+                          layer.backward(*args, need_input=want_x, need_params=need_params,
+                                         ws=w))
             if need_params:
                 grad[self._slices[l]] = pbar
         tape.ybars = ybars
@@ -114,8 +184,10 @@ class Sequential:
     def rforward(self, tape, rx):
         """R-forward pass with input direction ``rx`` (…, B, n_in) → ``R{y} = J rx``."""
         rcaches = []
-        for layer, p, cache in zip(self.layers, self._views, tape.caches):
-            rx, rcache = layer.rforward(p, cache, rx)
+        lws = tape.ws or self._no_ws
+        for layer, p, cache, w in zip(self.layers, self._views, tape.caches, lws):
+            rx, rcache = layer.rforward(p, cache, rx) if w is None else \
+                layer.rforward(p, cache, rx, ws=w)
             rcaches.append(rcache)
         tape.rcaches = rcaches
         return rx
@@ -126,11 +198,34 @@ class Sequential:
         ``rybar`` is ``R{ȳ}`` at the output, ``None`` for zero. Returns
         ``(R{x̄} or None, R{gradient} (n_params,))``.
         """
+        # When only the gradient is wanted and the seeds carry a direction axis, the
+        # pass carries R{ȳ} summed over the directions: the gradient is that sum anyway
+        # and every layer's R{x̄} is affine in R{ȳ} with a direction-free coefficient,
+        # so one (B, ·) product replaces K of them (layers.base, "Optional fast paths").
+        top = tape.ybars[-1]
+        summed = (not need_input and top.ndim == 3 and top.shape[0] > 1
+                  and (rybar is None or rybar.ndim == 3))
+        if summed and rybar is not None:
+            rybar = rybar.sum(axis=0)
         grad = np.empty(self.n_params)
+        lws = tape.ws or self._no_ws
         for l in range(len(self.layers) - 1, -1, -1):
-            rybar, rpbar = self.layers[l].rbackward(
-                self._views[l], tape.caches[l], tape.rcaches[l], tape.ybars[l], rybar,
-                need_input=need_input or l > 0)
+            layer = self.layers[l]
+            ybar = tape.ybars[l]
+            kw = {} if lws[l] is None else {"ws": lws[l]}
+            if summed and layer.sums_directions:
+                kw["summed"] = True
+            elif summed and rybar is not None:
+                # A plain layer: put the sum in direction 0 and zeros elsewhere (the
+                # same total, by linearity), then sum its R{x̄} over the directions.
+                full = np.zeros(ybar.shape[:1] + rybar.shape)
+                full[0] = rybar
+                rybar = full
+            rybar, rpbar = layer.rbackward(
+                self._views[l], tape.caches[l], tape.rcaches[l], ybar, rybar,
+                need_input=need_input or l > 0, **kw)
+            if summed and rybar is not None and rybar.ndim == 3:
+                rybar = rybar.sum(axis=0)
             grad[self._slices[l]] = rpbar
         return rybar, grad
 
