@@ -214,3 +214,14 @@ def test_invariants_default_to_the_estimators_seed():
     np.testing.assert_array_equal(first.lyapunov_free.exponents, second.lyapunov_free.exponents)
     other = est.invariants(n_steps=200, correlation=False, rng=99)
     assert not np.array_equal(first.free_orbit, other.free_orbit)
+
+
+def test_time_reversal_keeps_a_time_coordinates_units():
+    from jdyn.estimators import time_reversal_test
+    x = Henon().trajectory(300, rng=0)[:, 0]
+    timed = xr.DataArray(x, dims="time", coords={"time": 0.5 * np.arange(x.size)})
+    kwargs = dict(dim=2, hidden=(5,), max_iter=20, rng=0)
+    from_coord = time_reversal_test(DelayMapEstimator(**kwargs).fit(timed), timed)
+    explicit = time_reversal_test(DelayMapEstimator(dt=0.5, **kwargs).fit(x), x)
+    np.testing.assert_allclose(from_coord.forward, explicit.forward, rtol=1e-12)
+    np.testing.assert_allclose(from_coord.backward, explicit.backward, rtol=1e-12)

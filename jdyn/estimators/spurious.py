@@ -53,6 +53,10 @@ def time_reversal_test(estimator, data, *, atol=0.1, rtol=0.1):
     params = estimator.get_params()
     if params.get("logdet_target") is not None:
         params["logdet_target"] = -params["logdet_target"]
+    if params.get("dt") is None and estimator.dt_ is not None:
+        # dt read from the data's time coordinate, which reversing as an array drops:
+        # keep both spectra per unit time.
+        params["dt"] = estimator.dt_
     series = np.asarray(data, dtype=float)[::-1].copy()
     reverse = type(estimator)(**params).fit(series)
     fwd = estimator.lyapunov_spectrum(data).exponents
