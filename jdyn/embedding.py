@@ -24,6 +24,8 @@ __all__ = [
 
 # Fewest overlapping pairs a lag/dimension statistic is computed from.
 _MIN_POINTS = 10
+# An AMI minimum must exceed the independent-samples floor of the estimate this many times.
+_FLOOR_FACTOR = 2.0
 
 
 def _series(series, name="series"):
@@ -148,13 +150,31 @@ class LagChoice:
     rule: str
 
 
+def _significant_minima(curve, n_points, n_bins):
+    """Lags ``tau >= 1`` of the AMI's local minima that stand above the estimator's floor.
+
+    The histogram estimate of the mutual information of *independent* samples is not
+    0 but about ``(n_bins − 1)² / (2 N)`` nats (its bias, N = number of pairs). A map's
+    AMI decays to that floor within a few lags and then only wobbles, which makes
+    "minima" at arbitrary lags (19–25 on Hénon x-series); a flow's first minimum lies
+    far above it. A minimum counts only if it exceeds the floor ``_FLOOR_FACTOR``-fold.
+    """
+    down = curve[:-1] > curve[1:]                # down[k]: I falls from k to k+1
+    candidates = np.nonzero(down[:-1] & ~down[1:])[0] + 1
+    floor = (n_bins - 1) ** 2 / (2.0 * (n_points - candidates))
+    return candidates[curve[candidates] > _FLOOR_FACTOR * floor]
+
+
 def choose_lag(series, max_lag=100, method="mutual_information", n_bins=16):
     """Choose the embedding delay.
 
     Rules:
 
     - ``"mutual_information"``: the first local minimum of the AMI (Fraser & Swinney
-      1986), i.e. the first ``tau >= 1`` with ``I(tau-1) > I(tau) <= I(tau+1)``.
+      1986), i.e. the first ``tau >= 1`` with ``I(tau-1) > I(tau) <= I(tau+1)``
+      that lies above twice the estimate's value for independent samples,
+      ``(n_bins − 1)² / (2 N)`` nats (dips in that noise floor, where a map's AMI
+      ends up, do not count).
     - ``"autocorrelation"``: the first lag with ``r(tau) <= 0`` (first zero crossing);
       if there is none up to ``max_lag``, the first lag with ``r(tau) <= 1/e``.
 
@@ -187,12 +207,12 @@ def choose_lag(series, max_lag=100, method="mutual_information", n_bins=16):
     fallback = ""
     if method == "mutual_information":
         curve = mutual_information(x, max_lag, n_bins=n_bins)
-        down = curve[:-1] > curve[1:]            # down[k]: I falls from k to k+1
-        hits = np.nonzero(down[:-1] & ~down[1:])[0] + 1
+        hits = _significant_minima(curve, x.size, n_bins)
         if hits.size:
             return LagChoice(int(hits[0]), np.arange(max_lag + 1), curve, method,
                              "first local minimum")
-        # Maps typically have a monotone AMI; the autocorrelation still gives a lag.
+        # Maps typically have an AMI that decays to the estimator's floor, where it
+        # only wobbles; the autocorrelation still gives a lag.
         fallback = "no AMI minimum up to max_lag; "
         method = "autocorrelation"
     curve = autocorrelation(x, max_lag)
