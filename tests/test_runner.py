@@ -323,3 +323,14 @@ def test_atomic_writes_get_ordinary_file_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_unreachable_dask_scheduler_is_refused_before_writing(scenario_file, tmp_path, capsys,
+                                                              monkeypatch):
+    pytest.importorskip("dask.distributed", reason="dask[distributed] is an optional extra")
+    from jdyn.scenarios.executors import DaskExecutor
+    monkeypatch.setattr(DaskExecutor, "connect_timeout", "2s")
+    assert main(["run", str(scenario_file), "--out", str(tmp_path / "r"),
+                 "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -201,6 +201,8 @@ class DaskExecutor:
     """
 
     name = "dask"
+    #: How long to keep trying to reach a given scheduler.
+    connect_timeout = "20s"
 
     def __init__(self, jobs, scheduler=None):
         try:
@@ -212,10 +214,16 @@ class DaskExecutor:
         self._Client, self._LocalCluster = Client, LocalCluster
         self._client = self._cluster = None
 
+    def check(self):
+        """Reach the given scheduler once, so that a wrong address is reported before
+        the run writes anything (a LocalCluster needs no check)."""
+        if self.scheduler:
+            self._connect().close()
+
     def _connect(self):
         if self.scheduler:
             try:
-                return self._Client(self.scheduler, timeout="20s")
+                return self._Client(self.scheduler, timeout=self.connect_timeout)
             except OSError as exc:
                 raise ValueError(f"cannot reach the Dask scheduler at {self.scheduler}: "
                                  f"{exc}") from None
