@@ -225,3 +225,14 @@ def test_time_reversal_keeps_a_time_coordinates_units():
     explicit = time_reversal_test(DelayMapEstimator(dt=0.5, **kwargs).fit(x), x)
     np.testing.assert_allclose(from_coord.forward, explicit.forward, rtol=1e-12)
     np.testing.assert_allclose(from_coord.backward, explicit.backward, rtol=1e-12)
+
+
+def test_states_are_what_step_and_jacobians_take():
+    x = Henon().trajectory(300, rng=0)[:, 0]
+    est = DelayMapEstimator(dim=2, hidden=(5,), max_iter=20, rng=0).fit(x)
+    S = est.states()
+    z = (x - est.mean_) / est.scale_
+    np.testing.assert_allclose(S, np.column_stack([z[1:], z[:-1]]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(est.states(x), S, rtol=0, atol=0)
+    expected = jdyn.lyapunov_spectrum_from_jacobians(est.state_jacobians(S)).exponents
+    np.testing.assert_allclose(est.lyapunov_spectrum().exponents, expected, rtol=1e-12)

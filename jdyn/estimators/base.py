@@ -84,6 +84,18 @@ class MapEstimator(ABC):
     def _states(self, z):
         """Map states (N, D) from a standardised series."""
 
+    def states(self, data=None):
+        """The fitted map's states along a series, in standardised units.
+
+        ``data``: a series like the one fitted (default: the training series). Returns
+        ``(N, D)``: delay windows (most recent first) for a delay map, the standardised
+        state vectors for a state map — the points :meth:`step` and
+        :meth:`state_jacobians` take, and along which ``lyapunov_spectrum`` works.
+        """
+        self._check_fitted()
+        z = self.train_series_ if data is None else self._prepare_more(data)
+        return self._states(z)
+
     @abstractmethod
     def step(self, states):
         """The fitted map on states (k, D) in standardised units → (k, D)."""
