@@ -144,11 +144,13 @@ def test_sigma_max_value_and_gradient(model, B, seed):
         assume(np.all(s[:, 1] <= 0.8 * s[:, 0]))
     assume(np.all(s[:, 0] > 1e-3))
     for squared in (False, True):
-        term = SigmaMaxPenalty(0.5, squared=squared, n_iter=1000, tol=1e-12)
-        value, _ = term(model, batch)
-        expected = 0.5 * np.mean(s[:, 0] ** 2) if squared else np.mean(s[:, 0])
-        assert value == pytest.approx(expected, rel=1e-10)
-        assert fd_error(term, model, batch) <= TOL
+        for method in ("svd", "power"):
+            term = SigmaMaxPenalty(0.5, squared=squared, method=method, n_iter=1000,
+                                   tol=1e-12)
+            value, grad = term(model, batch)
+            expected = 0.5 * np.mean(s[:, 0] ** 2) if squared else np.mean(s[:, 0])
+            assert value == pytest.approx(expected, rel=1e-10)
+            assert fd_error(term, model, batch) <= TOL
 
 
 def test_top_singular_vectors_match_svd():
@@ -168,7 +170,20 @@ def test_sigma_max_warns_when_not_converged():
     model = make_model([3, 6, 3], "tanh", "identity", 1)
     X = np.random.default_rng(1).standard_normal((5, 3))
     with pytest.warns(RuntimeWarning, match="did not reach tol"):
-        SigmaMaxPenalty(n_iter=2, tol=1e-14)(model, Batch(X))
+        SigmaMaxPenalty(method="power", n_iter=2, tol=1e-14)(model, Batch(X))
+
+
+def test_sigma_max_methods_agree_and_auto_takes_the_svd():
+    model = make_model([3, 6, 2], "tanh", "identity", 4)
+    batch = make_batch(model, 5, 4)
+    svd = SigmaMaxPenalty(method="svd")(model, batch)
+    power = SigmaMaxPenalty(method="power", n_iter=5000, tol=1e-13)(model, batch)
+    auto = SigmaMaxPenalty()(model, batch)
+    assert svd[0] == pytest.approx(power[0], rel=1e-12)
+    np.testing.assert_allclose(svd[1], power[1], rtol=1e-7, atol=1e-12)
+    np.testing.assert_array_equal(auto[1], svd[1])
+    with pytest.raises(ValueError, match="method must be"):
+        SigmaMaxPenalty(method="lanczos")
 
 
 @FD
@@ -399,6 +414,6 @@ def test_no_global_random_state_is_touched():
     batch = make_batch(model, 3, 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for term in [JacobianPenalty(n_probes=2), SigmaMaxPenalty(n_iter=5)]:
+        for term in [JacobianPenalty(n_probes=2), SigmaMaxPenalty(method="power", n_iter=5)]:
             term(model, batch)
     assert np.random.random() == before

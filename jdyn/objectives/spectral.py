@@ -17,6 +17,11 @@ from .base import Term
 
 __all__ = ["SigmaMaxPenalty", "LogDetTarget", "top_singular_vectors"]
 
+#: ``method="auto"`` takes the exact SVD up to this many Jacobian directions
+#: (``min(n_in, n_out)``): forming J costs that many stacked directions in one pass,
+#: and LAPACK on B small matrices is cheaper than tens of power iterations.
+SVD_MAX_DIRECTIONS = 32
+
 
 def top_singular_vectors(model, X, *, n_iter=1000, tol=1e-10, rng=0):
     """Largest singular value and vectors of ``J(x_b)`` for every sample, by power iteration.
@@ -65,6 +70,12 @@ def top_singular_vectors(model, X, *, n_iter=1000, tol=1e-10, rng=0):
     return sigma, _unit(JV), V, k
 
 
+def _top_singular_svd(model, X):
+    """``(σ₁, u₁, v₁)`` per sample from the SVD of the full Jacobian ``(B, m, n)``."""
+    U, S, Vt = np.linalg.svd(model.jacobian(X))
+    return S[:, 0], U[:, :, 0], Vt[:, 0, :]
+
+
 def _unit(A):
     norm = np.linalg.norm(A, axis=1, keepdims=True)
     return np.divide(A, norm, out=np.zeros_like(A), where=norm > 0)
@@ -73,19 +84,24 @@ def _unit(A):
 class SigmaMaxPenalty(Term):
     """Largest singular value of the Jacobian: ``(1/B) Σ_b σ_max(J(x_b))`` (a mean).
 
-    With ``squared=True``: ``½ (1/B) Σ_b σ_max²``. The singular vectors come from
-    :func:`top_singular_vectors`; by the envelope theorem ``∂σ/∂w = ∂(u₁ᵀ J v₁)/∂w``
-    with ``u₁, v₁`` held fixed, one J-prop pass. The gradient is as accurate as the
-    vectors (error ~ ``tol``); where ``σ₁ = σ₂`` it is not defined.
+    With ``squared=True``: ``½ (1/B) Σ_b σ_max²``. By the envelope theorem
+    ``∂σ/∂w = ∂(u₁ᵀ J v₁)/∂w`` with the top singular vectors ``u₁, v₁`` held fixed,
+    one J-prop pass. The vectors come from the SVD of the full Jacobian (exact) or from
+    :func:`top_singular_vectors` (power iteration; the gradient is then as accurate as
+    the vectors, error ~ ``tol``). Where ``σ₁ = σ₂`` the gradient is not defined.
 
     Parameters
     ----------
     weight : float
     squared : bool, default False
+    method : {"auto", "svd", "power"}, default "auto"
+        ``"svd"``: form ``J`` (``min(n_in, n_out)`` stacked directions in one pass)
+        and take its SVD. ``"power"``: power iteration, for Jacobians too large to
+        form. ``"auto"``: ``"svd"`` up to :data:`SVD_MAX_DIRECTIONS` directions.
     n_iter : int, default 1000
         Most power iterations; a ``RuntimeWarning`` says when ``tol`` was not reached.
     tol : float, default 1e-10
-        Convergence of the right singular vectors.
+        Convergence of the right singular vectors (power iteration).
     rng : int or Generator, default 0
         Seed of the starting vectors.
     name : str, default "sigma_max"
@@ -94,27 +110,37 @@ class SigmaMaxPenalty(Term):
     default_name = "sigma_max"
     monitor = False
 
-    def __init__(self, weight=1.0, *, squared=False, n_iter=1000, tol=1e-10, rng=0,
-                 name=None):
+    def __init__(self, weight=1.0, *, squared=False, method="auto", n_iter=1000, tol=1e-10,
+                 rng=0, name=None):
         super().__init__(weight, name)
+        if method not in ("auto", "svd", "power"):
+            raise ValueError(f"method must be 'auto', 'svd' or 'power'; got {method!r}")
+        self.method = method
         self.squared = bool(squared)
         self.n_iter = check_int(n_iter, "n_iter", minimum=1)
         self.tol = check_positive(tol, "tol")
         self._seed = int(as_rng(rng).integers(2**63))
 
     def __call__(self, model, batch):
-        sigma, U, V, done = top_singular_vectors(model, batch.X, n_iter=self.n_iter,
-                                                 tol=self.tol, rng=self._seed)
-        if done == self.n_iter and self.n_iter > 1:
-            warnings.warn(f"{self.name}: power iteration did not reach tol={self.tol:g} in "
-                          f"{self.n_iter} iterations; the gradient is approximate",
-                          RuntimeWarning, stacklevel=2)
+        sigma, U, V = self._top(model, batch.X)
         B = len(batch)
         if self.squared:
             _, grad = jprop.bilinear_jacobian(model, batch.X, sigma[:, None] * U, V)
             return 0.5 * float(sigma @ sigma) / B, grad / B
         _, grad = jprop.bilinear_jacobian(model, batch.X, U, V)
         return float(sigma.sum()) / B, grad / B
+
+    def _top(self, model, X):
+        small = min(model.n_in, model.n_out) <= SVD_MAX_DIRECTIONS
+        if self.method == "svd" or (self.method == "auto" and small):
+            return _top_singular_svd(model, X)
+        sigma, U, V, done = top_singular_vectors(model, X, n_iter=self.n_iter, tol=self.tol,
+                                                 rng=self._seed)
+        if done == self.n_iter and self.n_iter > 1:
+            warnings.warn(f"{self.name}: power iteration did not reach tol={self.tol:g} in "
+                          f"{self.n_iter} iterations; the gradient is approximate",
+                          RuntimeWarning, stacklevel=2)
+        return sigma, U, V
 
 
 class LogDetTarget(Term):
