@@ -417,3 +417,25 @@ def test_no_global_random_state_is_touched():
         for term in [JacobianPenalty(n_probes=2), SigmaMaxPenalty(method="power", n_iter=5)]:
             term(model, batch)
     assert np.random.random() == before
+
+
+def test_on_points_evaluates_the_term_on_its_own_inputs():
+    from jdyn.objectives import OnPoints
+    model = make_model([2, 5, 2], "tanh", "identity", 0)
+    batch = make_batch(model, 4, 0)
+    points = np.random.default_rng(5).uniform(-1, 1, (7, 2))
+    inner = JacobianPenalty(0.3)
+    wrapped = OnPoints(inner, points)
+    value, grad = wrapped(model, batch)
+    expected, expected_grad = inner(model, Batch(points))
+    assert value == expected and np.array_equal(grad, expected_grad)
+    assert (wrapped.weight, wrapped.name, wrapped.monitor) == (0.3, "jacobian", False)
+    assert OnPoints(inner, points, weight=2.0, name="grid").weight == 2.0
+    with pytest.raises(ValueError, match="points"):
+        OnPoints(inner, [1.0, 2.0])
+    targets = np.random.default_rng(6).normal(size=(7, 2))
+    on_data = OnPoints(MeanSquaredError(), points)
+    with pytest.raises(ValueError):
+        on_data(model, batch)                      # no targets at the points
+    assert fd_error(OnPoints(LogDetTarget("c"), points, extras={"c": targets[:, 0]}),
+                    model, batch) <= TOL

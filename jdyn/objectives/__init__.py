@@ -13,12 +13,14 @@ them. Terms on data are means over the batch's samples (see each docstring).
 :class:`SigmaMaxPenalty`    ``mean σ_max(J)`` (or ``½ mean σ_max²``)
 :class:`LogDetTarget`       ``½ mean (log|det J| − c)²``, square or companion Jacobians
 :class:`ErrorsInVariables`  joint cost over the weights and a latent clean series
+:class:`OnPoints`           any term evaluated on inputs of its own (unlabelled points)
 ==========================  =============================================================
 """
 
 from .base import Batch, Evaluation, Objective, Term, TermLike
 from .data import MeanSquaredError
 from .errors_in_variables import ErrorsInVariables, errors_in_variables_loss
+from .points import OnPoints
 from .regularisers import DoubleBackprop, JacobianPenalty, WeightDecay
 from .spectral import LogDetTarget, SigmaMaxPenalty, top_singular_vectors
 from .targets import DerivativeTarget, TangentProp
@@ -27,5 +29,5 @@ __all__ = [
     "Batch", "Evaluation", "Objective", "Term", "TermLike",
     "MeanSquaredError", "WeightDecay", "JacobianPenalty", "DoubleBackprop",
     "DerivativeTarget", "TangentProp", "SigmaMaxPenalty", "LogDetTarget",
-    "top_singular_vectors", "ErrorsInVariables", "errors_in_variables_loss",
+    "top_singular_vectors", "ErrorsInVariables", "errors_in_variables_loss", "OnPoints",
 ]
