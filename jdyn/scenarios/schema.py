@@ -130,7 +130,9 @@ SCHEMA = {
                           "added to the state at every step.", "observational",
                           choices=("observational", "dynamical")),
         "noise": Key("float", "Noise standard deviation as a fraction of the signal's "
-                     "standard deviation.", 0.0, low=0, high=1),
+                     "standard deviation (dynamical noise: of the mean standard deviation "
+                     "of the state's coordinates, the same sigma added to each).", 0.0,
+                     low=0, high=1),
     }),
     "embedding": Section("The delay embedding of the observed series.", keys={
         "dim": Key("int", "Embedding dimension.", 2, low=1, high=20),
