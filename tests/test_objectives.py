@@ -433,6 +433,8 @@ def test_on_points_evaluates_the_term_on_its_own_inputs():
     assert OnPoints(inner, points, weight=2.0, name="grid").weight == 2.0
     with pytest.raises(ValueError, match="points"):
         OnPoints(inner, [1.0, 2.0])
+    with pytest.raises(ValueError, match="points have 3 features"):
+        OnPoints(inner, np.zeros((4, 3)))(model, batch)
     targets = np.random.default_rng(6).normal(size=(7, 2))
     on_data = OnPoints(MeanSquaredError(), points)
     with pytest.raises(ValueError):

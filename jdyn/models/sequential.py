@@ -35,9 +35,10 @@ class Tape:
     caches: list
     rcaches: list = field(default_factory=list)
     ybars: list = field(default_factory=list)
-    #: Per-layer workspaces (from :meth:`Sequential.workspace`) or None: then the
-    #: arrays on this tape are overwritten by the next evaluation in that workspace.
-    ws: list | None = None
+    #: Per-layer keyword arguments of the passes: ``{"ws": workspace}`` for layers
+    #: running in a workspace (from :meth:`Sequential.workspace`; the arrays on this
+    #: tape are then overwritten by the next evaluation in it), else ``{}``.
+    kwargs: list | None = None
 
 
 class Sequential:
@@ -77,7 +78,7 @@ class Sequential:
             + [np.empty(0)])
         self._views = [self._params[s] for s in self._slices]
         self._free_ws = []
-        self._no_ws = [None] * len(layers)
+        self._no_kwargs = [{}] * len(layers)
         self._widest = max(max(layer.n_in, layer.n_out) for layer in layers)
 
     # Workspaces are scratch memory: they are neither pickled nor copied with the model.
@@ -92,7 +93,7 @@ class Sequential:
         # flat vector again (and accept pickles from before workspaces existed).
         self._views = [self._params[s] for s in self._slices]
         self._free_ws = []
-        self._no_ws = [None] * len(self.layers)
+        self._no_kwargs = [{}] * len(self.layers)
         self._widest = max(max(layer.n_in, layer.n_out) for layer in self.layers)
 
     # ----------------------------------------------------------------- parameters
@@ -137,26 +138,26 @@ class Sequential:
         finally:
             self._free_ws.append(ws)
 
-    def _ws_of(self, ws):
-        """Per-layer workspace or None. Layers that did not opt in get None, and the
-        runners pass the ``ws`` keyword only where it is not None (a plain user layer's
-        passes do not take it)."""
+    def _pass_kwargs(self, ws):
+        """Per-layer keyword arguments of the passes: ``{"ws": w}`` for layers that opted
+        in, ``{}`` otherwise (a plain user layer's passes do not take the keyword).
+        The dicts are shared: never modify them."""
         if ws is None:
-            return self._no_ws
-        return [w if layer.uses_workspace else None for w, layer in zip(ws, self.layers)]
+            return self._no_kwargs
+        return [{"ws": w} if layer.uses_workspace else {} for w, layer in zip(ws, self.layers)]
 
     def forward(self, X, ws=None):
         """Forward pass. ``X`` (B, n_in), validated → ``(Y (B, n_out), tape)``.
 
         ``ws``: optional workspace from :meth:`workspace` (see there).
         """
-        lws = self._ws_of(ws)
+        kwargs = self._pass_kwargs(ws)
         caches = []
         z = X
-        for layer, p, w in zip(self.layers, self._views, lws):
-            z, cache = layer.forward(p, z) if w is None else layer.forward(p, z, ws=w)
+        for layer, p, kw in zip(self.layers, self._views, kwargs):
+            z, cache = layer.forward(p, z, **kw)
             caches.append(cache)
-        return z, Tape(caches, ws=lws)
+        return z, Tape(caches, kwargs=kwargs)
 
     def backward(self, tape, ybar, *, need_input=True, need_params=True):
         """Backward pass from output adjoint ``ybar`` (…, B, n_out).
@@ -166,16 +167,12 @@ class Sequential:
         """
         grad = np.empty(self.n_params) if need_params else None
         ybars = [None] * len(self.layers)
-        lws = tape.ws or self._no_ws
+        kwargs = tape.kwargs or self._no_kwargs
         for l in range(len(self.layers) - 1, -1, -1):
             ybars[l] = ybar
-            layer, w = self.layers[l], lws[l]
-            args = (self._views[l], tape.caches[l], ybar)
-            want_x = need_input or l > 0
-            ybar, pbar = (layer.backward(*args, need_input=want_x, need_params=need_params)
-                          if w is None else
-                          layer.backward(*args, need_input=want_x, need_params=need_params,
-                                         ws=w))
+            ybar, pbar = self.layers[l].backward(
+                self._views[l], tape.caches[l], ybar, need_input=need_input or l > 0,
+                need_params=need_params, **kwargs[l])
             if need_params:
                 grad[self._slices[l]] = pbar
         tape.ybars = ybars
@@ -184,10 +181,9 @@ class Sequential:
     def rforward(self, tape, rx):
         """R-forward pass with input direction ``rx`` (…, B, n_in) → ``R{y} = J rx``."""
         rcaches = []
-        lws = tape.ws or self._no_ws
-        for layer, p, cache, w in zip(self.layers, self._views, tape.caches, lws):
-            rx, rcache = layer.rforward(p, cache, rx) if w is None else \
-                layer.rforward(p, cache, rx, ws=w)
+        kwargs = tape.kwargs or self._no_kwargs
+        for layer, p, cache, kw in zip(self.layers, self._views, tape.caches, kwargs):
+            rx, rcache = layer.rforward(p, cache, rx, **kw)
             rcaches.append(rcache)
         tape.rcaches = rcaches
         return rx
@@ -208,11 +204,11 @@ class Sequential:
         if summed and rybar is not None:
             rybar = rybar.sum(axis=0)
         grad = np.empty(self.n_params)
-        lws = tape.ws or self._no_ws
+        kwargs = tape.kwargs or self._no_kwargs
         for l in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[l]
             ybar = tape.ybars[l]
-            kw = {} if lws[l] is None else {"ws": lws[l]}
+            kw = dict(kwargs[l])
             if summed and layer.sums_directions:
                 kw["summed"] = True
             elif summed and rybar is not None:

@@ -46,4 +46,7 @@ class OnPoints(Term):
         self.batch = Batch(as_float_array(points, "points", ndim=2), extras=extras or {})
 
     def __call__(self, model, batch):
+        if self.batch.X.shape[1] != model.n_in:
+            raise ValueError(f"points have {self.batch.X.shape[1]} features but the model "
+                             f"takes {model.n_in} inputs (points shape {self.batch.X.shape})")
         return self.term(model, self.batch)

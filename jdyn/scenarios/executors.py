@@ -119,6 +119,9 @@ class InlineExecutor:
 
     name = "inline"
 
+    def check(self):
+        """Nothing to reach before the run starts."""
+
     def map_unordered(self, tasks):
         for key, spec, config in tasks:
             yield key, execute(spec, config)
@@ -160,6 +163,9 @@ class LocalExecutor:
     def __init__(self, jobs):
         self.jobs = int(jobs)
         self._pool = None
+
+    def check(self):
+        """Nothing to reach before the run starts (the pool is made when jobs run)."""
 
     def map_unordered(self, tasks):
         tasks = list(tasks)

@@ -252,8 +252,8 @@ def run(scenario, out_dir=None, jobs=None, resume=False, dry_run=False, executor
     job_spec = _job_fn_spec(job_fn)
     ref_spec = _reference_spec(reference_fn, job_spec)
     pool = make_executor(executor, jobs_n, scheduler)
-    if not dry_run and hasattr(pool, "check"):
-        pool.check()
+    if not dry_run:
+        pool.check()     # e.g. reach a Dask scheduler before anything is written
     out = Path(out_dir if out_dir is not None else scenario.output_dir)
     manifest = manifest_of(scenario, table, job_spec, ref_spec)
     old = _files.read_json(out / _files.MANIFEST)
