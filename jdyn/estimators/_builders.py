@@ -11,8 +11,9 @@ from ..objectives import (DoubleBackprop, JacobianPenalty, LogDetTarget, MeanSqu
 __all__ = ["MODEL_KINDS", "REGULARISERS", "build_model", "build_objective"]
 
 MODEL_KINDS = ("mlp", "rbf", "higher_order", "polynomial")
-#: "eiv" is not a term but a different fit (joint over weights and a clean series).
-REGULARISERS = ("none", "weight_decay", "jacobian", "double_backprop", "logdet", "eiv")
+#: "eiv" is not a term but a different fit (joint over weights and a clean series);
+#: "auto" is "eiv" when the estimated noise calls for it, else "none".
+REGULARISERS = ("auto", "none", "weight_decay", "jacobian", "double_backprop", "logdet", "eiv")
 #: Strengths tried when ``strength="auto"`` (validation picks one; see the estimators).
 AUTO_STRENGTHS = {
     "weight_decay": (1e-6, 1e-5, 1e-4, 1e-3, 1e-2),
@@ -21,6 +22,7 @@ AUTO_STRENGTHS = {
     "logdet": (1e-3, 1e-2, 1e-1, 1.0),
     "eiv": (3.0, 10.0, 30.0, 100.0),
 }
+AUTO_STRENGTHS["auto"] = AUTO_STRENGTHS["eiv"]
 
 
 def build_model(kind, n_in, n_out, hidden=(30,), activation="tanh", degree=3, rng=None):
@@ -40,7 +42,7 @@ def build_model(kind, n_in, n_out, hidden=(30,), activation="tanh", degree=3, rn
 def build_objective(regulariser, strength, *, logdet_target=None, companion=False, rng=None):
     """Data MSE plus ``strength`` × the named regulariser (the objective of a plain fit)."""
     terms = [MeanSquaredError()]
-    if regulariser in ("none", "eiv") or strength == 0:
+    if regulariser in ("none", "eiv", "auto") or strength == 0:
         pass
     elif regulariser == "weight_decay":
         terms.append(WeightDecay(strength))

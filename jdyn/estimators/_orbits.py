@@ -22,24 +22,23 @@ REPEAT_TOL = 1e-6
 MAX_PERIOD = 64
 
 
-def companion_jacobians(grads, lag=1, residual=False):
-    """State Jacobians of a delay map from the model's input gradients.
+def companion_jacobians(grads, residual=False):
+    """State Jacobians of a lag-step delay map from the model's input gradients.
 
-    The state is the window ``s_t = (x_t, x_{t−1}, …, x_{t−(dim−1)·lag})`` of
-    ``D = (dim−1)·lag + 1`` values and the map is ``x_{t+1} = f(s_t[::lag])``
-    (``x_t + f(·)`` when ``residual``), so its Jacobian is a companion matrix: the
-    gradient in the first row at columns ``0, lag, …``, ones on the sub-diagonal.
+    The state is the delay vector ``s_t = (x_t, x_{t−lag}, …, x_{t−(dim−1)·lag})`` and
+    the map is ``s_{t+lag} = (f(s_t), x_t, …, x_{t−(dim−2)·lag})`` (``x_t + f(s_t)``
+    first when ``residual``), so its Jacobian is a ``dim × dim`` companion matrix: the
+    gradient in the first row, ones on the sub-diagonal.
 
-    grads : (…, dim) → (…, D, D)
+    grads : (…, dim) → (…, dim, dim)
     """
     grads = np.asarray(grads, dtype=float)
     dim = grads.shape[-1]
-    D = (dim - 1) * lag + 1
-    J = np.zeros(grads.shape[:-1] + (D, D))
-    J[..., 0, ::lag] = grads
+    J = np.zeros(grads.shape[:-1] + (dim, dim))
+    J[..., 0, :] = grads
     if residual:
         J[..., 0, 0] += 1.0
-    idx = np.arange(1, D)
+    idx = np.arange(1, dim)
     J[..., idx, idx - 1] = 1.0
     return J
 

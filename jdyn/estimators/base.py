@@ -18,6 +18,7 @@ the discrepancy principle instead (:mod:`jdyn.estimators._eiv`).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -32,6 +33,11 @@ from ._eiv import estimate_noise_level, fit_errors_in_variables
 from ._orbits import free_run
 
 __all__ = ["MapEstimator", "Invariants"]
+
+#: ``regulariser="auto"`` switches to errors-in-variables fitting above this estimated
+#: observational noise (std as a fraction of the series'): below it the attenuation
+#: bias of a plain fit is smaller than its other errors (``docs/noisy-data.md``).
+AUTO_NOISE_THRESHOLD = 0.01
 
 #: A free run whose largest exponent is below 2 stderr + this (nats per step or per unit
 #: time) is called non-chaotic: far below any chaotic system's λ1.
@@ -84,6 +90,32 @@ class MapEstimator(ABC):
     def _states(self, z):
         """Map states (N, D) from a standardised series."""
 
+    #: Samples one step of the map advances (a lag-step delay map: its lag).
+    _samples_per_step = 1
+
+    @property
+    def _step_time(self):
+        """Time per map step: exponents are divided by it (per sample without ``dt``)."""
+        return (self.dt_ or 1.0) * self._samples_per_step
+
+    @property
+    def _logdet_per_step(self):
+        """The known ``log|det J|`` per map step (``logdet_target`` is per sample)."""
+        if self.logdet_target is None:
+            return None
+        return float(self.logdet_target) * self._samples_per_step
+
+    def _jacobians_along(self, states):
+        """State Jacobians along consecutive data states, as the orbits of the map:
+        (N, D, D) for a map stepping one sample, (L, N // L, D, D) for one stepping L
+        (the L interleaved sub-series)."""
+        J = self.state_jacobians(states)
+        L = self._samples_per_step
+        if L == 1:
+            return J
+        n = len(J) // L
+        return J[:n * L].reshape(n, L, *J.shape[1:]).swapaxes(0, 1)
+
     def states(self, data=None):
         """The fitted map's states along a series, in standardised units.
 
@@ -110,6 +142,9 @@ class MapEstimator(ABC):
             raise ValueError(f"model must be one of {MODEL_KINDS}; got {self.model!r}")
         if self.regulariser not in REGULARISERS:
             raise ValueError(f"regulariser must be one of {REGULARISERS}; got {self.regulariser!r}")
+        if self.regulariser == "auto" and self.strength != "auto":
+            raise ValueError("regulariser='auto' chooses its strengths itself; strength must "
+                             f"be 'auto'; got {self.strength!r} (name a regulariser to set one)")
         strengths_for(self.regulariser, self.strength)
         check_int(self.max_iter, "max_iter", minimum=1)
         if not 0.0 < float(self.validation_fraction) < 0.5:
@@ -137,7 +172,7 @@ class MapEstimator(ABC):
             model = self._new_model(X.shape[1], T.shape[1], int(seeds[0]))
             if start is not None:
                 model.params = start
-            objective = build_objective(plain, strength, logdet_target=self.logdet_target,
+            objective = build_objective(plain, strength, logdet_target=self._logdet_per_step,
                                         companion=self._companion, rng=int(seeds[0]))
             if self.weight_decay and plain != "weight_decay":
                 objective = objective + WeightDecay(self.weight_decay)
@@ -149,15 +184,34 @@ class MapEstimator(ABC):
             fits.append((score, float(strength), model, result.history))
         _, self.strength_, self.model_, self.history_ = self._select(fits, len(val))
         self.noise_level_ = None
-        if self.regulariser == "eiv":
+        self.regulariser_ = self._resolve_regulariser(X, T)
+        if self.regulariser_ == "eiv":
             self._fit_eiv(z, X, T)
         self.train_series_ = z
         return self
 
+    def _resolve_regulariser(self, X, T):
+        """The regulariser fitted: "auto" becomes "eiv" when the noise (given, or
+        estimated from the plain fit) exceeds ``AUTO_NOISE_THRESHOLD``, else "none"."""
+        if self.regulariser != "auto":
+            return self.regulariser
+        sigma = self.noise_level
+        if sigma is None:
+            sigma = estimate_noise_level(self.model_, X, T)
+        self.noise_level_ = float(sigma)
+        if sigma <= AUTO_NOISE_THRESHOLD:
+            return "none"
+        if self.residual:
+            warnings.warn(f"noise level {sigma:.3g} calls for the errors-in-variables fit, "
+                          "which residual=True cannot use: kept the plain fit (set "
+                          "residual=False for the noise-aware fit)", RuntimeWarning, stacklevel=3)
+            return "none"
+        return "eiv"
+
     def _plain_stage(self):
-        """The regulariser and strengths of the ordinary fit ("eiv": unregularised; it
-        is the warm start and the source of the noise estimate)."""
-        if self.regulariser == "eiv":
+        """The regulariser and strengths of the ordinary fit ("eiv", "auto":
+        unregularised; it is the warm start and the source of the noise estimate)."""
+        if self.regulariser in ("eiv", "auto"):
             return "none", (0.0,)
         return self.regulariser, strengths_for(self.regulariser, self.strength)
 
@@ -199,7 +253,7 @@ class MapEstimator(ABC):
             # in on the observed pairs before the joint fit: started from a Jacobian far
             # from the constraint, the joint fit can fall into a wrong orbit.
             sigma = estimate_noise_level(self.model_, X, T) if sigma is None else sigma
-            terms.append(LogDetTarget(float(self.logdet_target), companion=self._companion))
+            terms.append(LogDetTarget(self._logdet_per_step, companion=self._companion))
             train(self.model_, build_objective("none", 0.0) + terms[-1], X, T,
                   method=self.method, max_iter=self.max_iter, progress=self.progress)
         out = fit_errors_in_variables(
@@ -228,7 +282,8 @@ class MapEstimator(ABC):
 
         Starting from every state of ``data`` (the noise-free series when it is known),
         the fitted map is iterated h times and compared with the observed value h steps
-        later; errors are divided by the series' standard deviation.
+        later (a step of a lag-step delay map is ``lag`` samples); errors are divided by
+        the series' standard deviation.
 
         Returns
         -------
@@ -238,13 +293,15 @@ class MapEstimator(ABC):
         horizon = check_int(horizon, "horizon", minimum=1)
         z = self._prepare_more(data)
         states = self._states(z)
-        n = len(states) - horizon
+        L = self._samples_per_step
+        n = len(states) - horizon * L
         if n < 1:
             raise ValueError(f"data is too short for horizon={horizon}")
         current, errors = states[:n], np.empty(horizon)
         for h in range(1, horizon + 1):
             current = self.step(current)
-            diff = current[:, :self._n_observed] - states[h:h + n, :self._n_observed]
+            later = states[h * L:h * L + n, :self._n_observed]
+            diff = current[:, :self._n_observed] - later
             errors[h - 1] = np.sqrt(np.nanmean(diff ** 2))
         return errors
 
@@ -263,8 +320,8 @@ class MapEstimator(ABC):
         self._check_fitted()
         z = self.train_series_ if data is None else self._prepare_more(data)
         states = self._states(z)
-        dt = self.dt_ or 1.0
-        along = lyapunov_spectrum_from_jacobians(self.state_jacobians(states), dt=dt)
+        dt = self._step_time
+        along = lyapunov_spectrum_from_jacobians(self._jacobians_along(states), dt=dt)
         gen = as_rng(self.rng if rng is None else rng)
         starts = states[gen.choice(len(states), size=n_orbits, replace=False)]
         run = free_run(self.step, starts, check_int(n_steps, "n_steps", minimum=20),
@@ -309,8 +366,8 @@ class MapEstimator(ABC):
                                    correlation=False).lyapunov_free
         self._check_fitted()        # along the data needs no free run
         z = self.train_series_ if data is None else self._prepare_more(data)
-        return lyapunov_spectrum_from_jacobians(self.state_jacobians(self._states(z)),
-                                                dt=self.dt_ or 1.0)
+        return lyapunov_spectrum_from_jacobians(self._jacobians_along(self._states(z)),
+                                                dt=self._step_time)
 
     # ------------------------------------------------------------ conventions
     def _check_fitted(self):

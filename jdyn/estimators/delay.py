@@ -1,4 +1,4 @@
-"""Delay-map model of a scalar series: ``x[t+1] = f(x[t], x[t−lag], …)``."""
+"""Delay-map model of a scalar series: ``x[t+lag] = f(x[t], x[t−lag], …)``."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ __all__ = ["DelayMapEstimator"]
 class DelayMapEstimator(MapEstimator):
     """Fit a map to a scalar series through its delay embedding, and read its invariants.
 
-    The model ``f`` predicts ``x[t+1]`` from ``dim`` delays spaced by ``lag``,
-    ``(x[t], x[t−lag], …, x[t−(dim−1)·lag])``. The map's state is the window of the
-    last ``D = (dim−1)·lag + 1`` values and its Jacobian is a companion matrix with
-    ``∇f`` in the first row (``jdyn.estimators._orbits.companion_jacobians``), so the
-    spectrum has D exponents. The series is standardised (one mean, one std) before
-    fitting, which leaves every Jacobian and exponent unchanged.
+    The model ``f`` predicts ``x[t+lag]`` from ``dim`` delays spaced by ``lag``,
+    ``(x[t], x[t−lag], …, x[t−(dim−1)·lag])``: a *lag-step* map (Eckmann, Kamphorst,
+    Ruelle & Ciliberto 1986) whose state is that ``dim``-vector and whose Jacobian is
+    the ``dim × dim`` companion matrix with ``∇f`` in the first row
+    (:func:`jdyn.estimators.companion_jacobians`). The spectrum has ``dim`` exponents,
+    reported per sample (per unit time when ``dt`` is known): one map step is ``lag``
+    samples. Training uses every sample; along the data, the ``lag`` interleaved
+    sub-series are ``lag`` orbits of the map. The series is standardised (one mean,
+    one std) before fitting, which leaves every Jacobian and exponent unchanged.
 
     Parameters
     ----------
@@ -34,15 +37,21 @@ class DelayMapEstimator(MapEstimator):
         Hidden activation of "mlp" and "higher_order".
     degree : int
         Degree of "polynomial".
-    regulariser : {"none", "weight_decay", "jacobian", "double_backprop", "logdet", "eiv"}
-        "jacobian" is ½·mean‖∂f/∂x‖²; "logdet" targets ``log|det J| = logdet_target``
-        (a known dissipation rate: for Hénon ``log b``); "eiv" is the errors-in-variables
-        joint fit of the model and a clean series (:mod:`jdyn.estimators._eiv`).
+    regulariser : {"auto", "none", "weight_decay", "jacobian", "double_backprop", "logdet", "eiv"}
+        "auto" (default): the errors-in-variables fit ("eiv") when the observational
+        noise (``noise_level``, or estimated from a plain fit) exceeds
+        ``AUTO_NOISE_THRESHOLD`` (1%), a plain fit ("none") otherwise; the choice is
+        ``regulariser_``. "jacobian" is ½·mean‖∂f/∂x‖²; "logdet" targets
+        ``log|det J| = logdet_target`` (a known dissipation rate: for Hénon ``log b``);
+        "eiv" is the errors-in-variables joint fit of the model and a clean series
+        (:mod:`jdyn.estimators._eiv`). "eiv" and "logdet" act on ``f`` and need
+        ``residual=False`` ("auto" keeps the plain fit then, warning).
     strength : float or "auto"
         The regulariser's weight, or "auto": chosen from the noisy data alone (held-out
         one-step error; the discrepancy principle for "eiv").
     logdet_target : float, optional
-        Known ``log|det J|`` of the state map (used by "logdet", and by "eiv" if given).
+        Known ``log|det J|`` per sample (used by "logdet", and by "eiv" if given); the
+        map's own target over one step of ``lag`` samples is ``lag`` times this.
     noise_level : float, optional
         Known observational noise std as a fraction of the series' std (as in
         :func:`jdyn.systems.add_observational_noise`); "eiv" estimates it otherwise.
@@ -61,6 +70,7 @@ class DelayMapEstimator(MapEstimator):
     Attributes
     ----------
     model_ : the fitted :class:`jdyn.models.Sequential` (standardised units)
+    regulariser_ : the regulariser fitted ("auto" resolved)
     strength_ : the strength used; selection_ : the strengths tried and their scores
     history_ : training history; dt_ : sampling interval or None
     mean_, scale_ : standardisation; noise_level_ : noise level used by "eiv" (fraction)
@@ -83,7 +93,7 @@ class DelayMapEstimator(MapEstimator):
                     "progress", "rng")
 
     def __init__(self, dim=2, lag=1, *, model="mlp", hidden=(30,), activation="tanh",
-                 degree=3, regulariser="none", strength="auto", logdet_target=None,
+                 degree=3, regulariser="auto", strength="auto", logdet_target=None,
                  noise_level=None, weight_decay=0.0, residual=False, dt=None,
                  method="lbfgs", max_iter=1000, validation_fraction=0.2, patience=50,
                  progress=False, rng=None):
@@ -105,7 +115,12 @@ class DelayMapEstimator(MapEstimator):
 
     @property
     def _window(self):
-        return (self.dim - 1) * self.lag + 1
+        """Samples one (input, target) pair spans."""
+        return self.dim * self.lag + 1
+
+    @property
+    def _samples_per_step(self):
+        return self.lag
 
     def _validate_params(self):
         check_int(self.dim, "dim", minimum=1)
@@ -139,23 +154,23 @@ class DelayMapEstimator(MapEstimator):
         return self._unscale(z)
 
     def _pairs(self, z):
-        X = delay_embed(z, self.dim, self.lag)[:-1]
-        T = z[self._window:, None]
+        E = delay_embed(z, self.dim, self.lag)
+        X, T = E[:-self.lag], E[self.lag:, :1]
         if self.residual:
             T = T - X[:, :1]
         return X, T
 
     def _states(self, z):
-        return delay_embed(z, self._window, 1)
+        return delay_embed(z, self.dim, self.lag)
 
     def step(self, states):
-        """The fitted map on windows (k, D) of standardised values → (k, D)."""
-        nxt = self.model_(states[:, ::self.lag])[:, 0]
+        """The fitted map on delay vectors (k, dim) of standardised values → (k, dim),
+        ``lag`` samples later."""
+        nxt = self.model_(states)[:, 0]
         if self.residual:
             nxt = nxt + states[:, 0]
         return np.concatenate([nxt[:, None], states[:, :-1]], axis=1)
 
     def state_jacobians(self, states):
-        """Companion Jacobians at windows (N, D) → (N, D, D)."""
-        grads = self.model_.vjp(states[:, ::self.lag], np.ones(1))
-        return companion_jacobians(grads, self.lag, self.residual)
+        """Companion Jacobians at delay vectors (N, dim) → (N, dim, dim)."""
+        return companion_jacobians(self.model_.vjp(states, np.ones(1)), self.residual)

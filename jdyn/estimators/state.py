@@ -33,7 +33,7 @@ class StateMapEstimator(MapEstimator):
     _param_names = tuple(p for p in DelayMapEstimator._param_names if p not in ("dim", "lag"))
 
     def __init__(self, *, model="mlp", hidden=(30,), activation="tanh", degree=3,
-                 regulariser="none", strength="auto", logdet_target=None, noise_level=None,
+                 regulariser="auto", strength="auto", logdet_target=None, noise_level=None,
                  weight_decay=0.0, residual=False, dt=None, method="lbfgs", max_iter=1000,
                  validation_fraction=0.2, patience=50, progress=False, rng=None):
         self.model, self.hidden, self.activation, self.degree = model, hidden, activation, degree

@@ -3,12 +3,13 @@
 Regression on noisy inputs learns a flattened conditional mean (``docs/noisy-data.md``);
 treating the clean series ``ŝ`` as unknown removes that bias. The joint cost is
 
-``E(w, ŝ) = ½ (1/N) Σ_t ‖y_t − ŝ_t‖² + γ · ½ (1/M) Σ_t ‖ŝ_{t+1} − f(z_t(ŝ))‖² + Σ_i λ_i E_i(w)``
+``E(w, ŝ) = ½ (1/N) Σ_t ‖y_t − ŝ_t‖² + γ · ½ (1/M) Σ_t ‖ŝ_{t+lag} − f(z_t(ŝ))‖² + Σ_i λ_i E_i(w)``
 
 with ``y`` the observed series (N samples of d components), ``z_t(ŝ)`` the delay
 vector ``[ŝ_t, ŝ_{t−lag}, …, ŝ_{t−(dim−1)·lag}]`` (most recent first, each block d
-wide, so the model maps R^(d·dim) → R^d) over the M = N − 1 − (dim−1)·lag times
-that have one, and ``E_i`` optional terms of :mod:`jdyn.objectives`. Both sums are
+wide, so the model maps R^(d·dim) → R^d) over the M = N − dim·lag times that have
+one, and the model a lag-step map (it predicts one lag ahead, so its state is the
+delay vector itself: Eckmann et al. 1986), and ``E_i`` optional terms of :mod:`jdyn.objectives`. Both sums are
 means, so ``γ`` is, up to N/M ≈ 1, the ratio ``σ_obs² / σ_dyn²`` of observational
 to dynamical noise variance of the matching Gaussian model.
 
@@ -39,19 +40,19 @@ def _as_series(series, name):
 
 
 def _embed(S, dim, lag):
-    """Delay vectors (M, d·dim), most recent block first, and next values (M, d)."""
+    """Delay vectors (M, d·dim), most recent block first, and the values one lag later (M, d)."""
     N, t0 = S.shape[0], (dim - 1) * lag
-    X = np.concatenate([S[t0 - k * lag:N - 1 - k * lag] for k in range(dim)], axis=1)
-    return X, S[t0 + 1:]
+    X = np.concatenate([S[t0 - k * lag:N - lag - k * lag] for k in range(dim)], axis=1)
+    return X, S[t0 + lag:]
 
 
 def _check_geometry(model, N, d, dim, lag):
     if model.n_out != d or model.n_in != d * dim:
         raise ValueError(f"a series of {d} component(s) embedded with dim={dim} needs a "
                          f"model R^{d * dim} → R^{d}; got R^{model.n_in} → R^{model.n_out}")
-    if N - 1 - (dim - 1) * lag < 1:
+    if N - dim * lag < 1:
         raise ValueError(f"a series of {N} samples is too short for dim={dim}, lag={lag}: "
-                         f"it needs at least {(dim - 1) * lag + 2}")
+                         f"it needs at least {dim * lag + 1}")
 
 
 def errors_in_variables_loss(model, observed, latent, *, gamma=1.0, dim=1, lag=1):
@@ -71,7 +72,7 @@ def errors_in_variables_loss(model, observed, latent, *, gamma=1.0, dim=1, lag=1
     Returns
     -------
     parts : dict
-        ``{"observation": ½ mean ‖y − ŝ‖², "dynamics": ½ mean ‖ŝ_{t+1} − f(z_t)‖²}``
+        ``{"observation": ½ mean ‖y − ŝ‖², "dynamics": ½ mean ‖ŝ_{t+lag} − f(z_t)‖²}``
         (unweighted); the cost is ``observation + gamma · dynamics``.
     grad_w : ndarray, shape (n_params,)
     grad_s : ndarray, shaped like ``latent``
@@ -91,9 +92,9 @@ def errors_in_variables_loss(model, observed, latent, *, gamma=1.0, dim=1, lag=1
     GX, grad_w = model.backward(tape, seed)
     e = S - Y
     grad_s = e / N
-    grad_s[t0 + 1:] -= seed
+    grad_s[t0 + lag:] -= seed
     for k in range(dim):
-        grad_s[t0 - k * lag:N - 1 - k * lag] += GX[:, k * d:(k + 1) * d]
+        grad_s[t0 - k * lag:N - lag - k * lag] += GX[:, k * d:(k + 1) * d]
     parts = {"observation": 0.5 * float(np.vdot(e, e)) / N,
              "dynamics": 0.5 * float(np.vdot(r, r)) / M}
     return parts, grad_w, grad_s.reshape(np.shape(latent))

@@ -153,8 +153,8 @@ class LogDetTarget(Term):
       Σ_j (J⁻ᵀ e_j)ᵀ (∂J/∂w) e_j``: one batched J-prop pass over the n unit directions.
     * ``companion=True``: a delay map ``f: R^dim → R`` whose state Jacobian is the
       companion matrix (f's input gradient in the first row, ones on the
-      sub-diagonal), so ``det M = ±∂f/∂x_last`` (sign ``(−1)^(D+1)`` for a state
-      of ``D = (dim − 1)·lag + 1`` delays) and the target is on
+      sub-diagonal), so ``det M = ±∂f/∂x_last`` (sign ``(−1)^(dim+1)``) and the
+      target is on
       ``log|∂f/∂x_last|``. ``column`` says which input is the oldest delay (the
       last, by default). One J-prop pass with ``u = 1``, ``v = e_column``.
 
