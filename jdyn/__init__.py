@@ -4,11 +4,13 @@ Where things live: ``jdyn.layers`` (each layer's four passes), ``jdyn.models``
 (compositions with a flat parameter vector), ``jdyn.jprop`` (Jacobian objectives and
 their exact weight gradients), ``jdyn.objectives`` and ``jdyn.training`` (fitting),
 ``jdyn.systems`` and ``jdyn.embedding`` (data), ``jdyn.analysis`` (invariants),
-``jdyn.estimators`` (fit a series, read its invariants), ``jdyn.scenarios`` and
+``jdyn.estimators`` (fit a series, read its invariants), ``jdyn.pipeline``
+(:func:`analyse`: invariants with honest uncertainties from one call), ``jdyn.scenarios`` and
 ``jdyn.report`` (sweeps and reports), ``jdyn.bench`` (benchmarks).
 """
 
-from . import analysis, embedding, estimators, jprop, layers, models, objectives, systems, training
+from . import (analysis, embedding, estimators, jprop, layers, models, objectives, pipeline,
+               systems, training)
 from .analysis import (correlation_dim, correlation_sum, kaplan_yorke_dim, lyapunov_spectrum,
                        lyapunov_spectrum_from_jacobians)
 from .embedding import choose_dim, choose_lag, delay_embed
@@ -16,13 +18,14 @@ from .estimators import DelayMapEstimator, StateMapEstimator
 from .gradcheck import (assert_layer, check_layer, numerical_derivative, numerical_gradient,
                         relative_error)
 from .models import MLP, HigherOrderNetwork, PolynomialRegression, RBFNetwork, Sequential
+from .pipeline import Analysis, analyse
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     "analysis", "embedding", "estimators", "jprop", "layers", "models", "objectives",
-    "systems", "training",
+    "pipeline", "systems", "training", "analyse", "Analysis",
     "MLP", "RBFNetwork", "HigherOrderNetwork", "PolynomialRegression", "Sequential",
     "DelayMapEstimator", "StateMapEstimator",
     "lyapunov_spectrum", "lyapunov_spectrum_from_jacobians", "kaplan_yorke_dim",

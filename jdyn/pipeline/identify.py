@@ -1,0 +1,103 @@
+"""Which exponents of a delay model belong to the system: consistency across an
+ensemble and across neighbouring embedding dimensions.
+
+A delay model in dimension m has m exponents; when the attractor needs fewer, the
+rest are set by how the model extrapolates off the data and are artefacts
+(Gencay & Dechert 1992). True exponents are stable across independently fitted
+models and across embedding dimensions; spurious ones wander (Maus & Sprott 2013).
+So an exponent of the main ensemble is *identified* when
+
+1. its spread across the ensemble's usable members is small: at most
+   ``spread_rtol · |λ| + spread_atol · scale`` with ``scale`` the largest |exponent|
+   of the median spectrum's identified part (the spectrum's own unit); and
+2. it is matched one-to-one (closest pairs first) by an exponent of the ensemble at
+   the next embedding dimension within twice their combined spread plus
+   ``match_atol · scale``.
+
+Spurious exponents are reported (``spurious`` mask), never averaged into the
+identified spectrum or the Kaplan–Yorke dimension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Identification", "identify_exponents", "ensemble_spectrum"]
+
+
+@dataclass(frozen=True)
+class Identification:
+    """spurious : (m,) bool over the main spectrum; center, spread : (m,) ensemble
+    median and standard deviation; neighbour_center : (m + 1,) or None; reason :
+    (m,) str, why each exponent was kept or flagged."""
+
+    spurious: np.ndarray
+    center: np.ndarray
+    spread: np.ndarray
+    neighbour_center: np.ndarray | None
+    reason: tuple
+
+
+def ensemble_spectrum(members):
+    """Median and standard deviation of the usable members' exponents, each (m,);
+    NaN when no member is usable."""
+    rows = np.array([m.exponents for m in members if m.usable])
+    if rows.size == 0:
+        dim = members[0].dim if members else 0
+        return np.full(dim, np.nan), np.full(dim, np.nan)
+    spread = rows.std(axis=0, ddof=1) if len(rows) > 1 else np.zeros(rows.shape[1])
+    return np.median(rows, axis=0), spread
+
+
+def identify_exponents(main, neighbour=None, *, spread_rtol=0.25, spread_atol=0.05,
+                       match_atol=0.05):
+    """Flag the spurious exponents of the ensemble ``main`` (see the module docstring).
+
+    Parameters
+    ----------
+    main : list of Member, one embedding dimension m
+    neighbour : list of Member at dimension m + 1, optional
+        Without it only the ensemble-spread test applies.
+    spread_rtol, spread_atol, match_atol : float
+        Tolerances of the two tests (``*_atol`` in units of the spectrum's scale).
+
+    Returns
+    -------
+    Identification
+    """
+    center, spread = ensemble_spectrum(main)
+    if not np.all(np.isfinite(center)):
+        return Identification(np.ones(center.size, bool), center, spread, None,
+                              ("no usable member",) * center.size)
+    scale = max(float(np.max(np.abs(center))), 1e-12)
+    consistent = spread <= spread_rtol * np.abs(center) + spread_atol * scale
+    reasons = [f"ensemble spread {s:.3g}" + (" (small)" if ok else " too large for "
+               f"|λ| = {abs(c):.3g}") for c, s, ok in zip(center, spread, consistent)]
+    if neighbour is None:
+        return Identification(~consistent, center, spread, None, tuple(reasons))
+    n_center, n_spread = ensemble_spectrum(neighbour)
+    if not np.all(np.isfinite(n_center)):
+        reasons = [r + "; no usable member at the next dimension" for r in reasons]
+        return Identification(~consistent, center, spread, n_center, tuple(reasons))
+    tol = 2.0 * np.hypot(spread[:, None], n_spread[None, :]) + match_atol * scale
+    matched = _match(center, n_center, tol)
+    for i, j in enumerate(matched):
+        reasons[i] += (f"; matches {n_center[j]:.3g} at dim {main[0].dim + 1}" if j >= 0
+                       else f"; no match at dim {main[0].dim + 1}")
+    spurious = ~consistent | (matched < 0)
+    return Identification(spurious, center, spread, n_center, tuple(reasons))
+
+
+def _match(a, b, tol):
+    """For each entry of ``a`` the index of its one-to-one partner in ``b`` (closest
+    pairs first, within ``tol[i, j]``), or -1."""
+    gap = np.abs(a[:, None] - b[None, :])
+    partner = np.full(a.size, -1)
+    free = np.ones(b.size, dtype=bool)
+    for flat in np.argsort(gap, axis=None):
+        i, j = np.unravel_index(flat, gap.shape)
+        if partner[i] < 0 and free[j] and gap[i, j] <= tol[i, j]:
+            partner[i], free[j] = j, False
+    return partner

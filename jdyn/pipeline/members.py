@@ -1,0 +1,136 @@
+"""One member of an analysis ensemble: a lag-step delay map fitted to one series, and
+the invariants of its free run.
+
+A member is described by a plain dict (so a worker process can run it) and returns a
+plain dict (:func:`fit_member`); :class:`Member` is the parsed form the rest of the
+pipeline reads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..estimators import DelayMapEstimator
+
+__all__ = ["Member", "fit_member", "member_from_outcome"]
+
+#: Free-run statuses whose exponents describe a chaotic attractor of the model.
+USABLE = ("ok",)
+
+
+@dataclass(frozen=True)
+class Member:
+    """What one fitted model gave.
+
+    Attributes
+    ----------
+    index : int
+    dim : int
+        Embedding dimension of the model.
+    role : str
+        ``"data"`` (fitted to the series itself) or ``"bootstrap"`` (to the estimated
+        clean series plus fresh noise of the estimated level).
+    seed : int
+    status : str
+        The free run's status ("ok", "diverged", "fixed_point", "periodic",
+        "non_chaotic") or "failed" (the fit itself raised; ``reason`` says why).
+    reason : str
+    exponents, stderr : ndarray, shape (dim,)
+        Free-run Lyapunov spectrum (per sample, or per unit time with ``dt``) and its
+        time-average standard error; NaN when the free run failed.
+    exponents_data : ndarray, shape (dim,)
+        The spectrum along the observed states (finite even when the free run failed).
+    correlation_dim, correlation_dim_stderr : float
+        Of the free-running attractor (NaN if not estimated).
+    noise_level : float
+        Estimated observational noise, as a fraction of the series' std.
+    regulariser, strength : str, float
+        The fit used ("auto" resolved) and its strength (γ for "eiv").
+    one_step_error : float
+        Normalised RMS one-step error on the series (first entry of ``prediction_error``).
+    seconds : float
+    clean_series : ndarray, shape (n,), or None
+        The estimated clean series in data units ("eiv" fits only).
+    free_orbit : ndarray, shape (m, dim), or None
+        The start of one free-running orbit in data units.
+    correlation : CorrelationDimResult or None
+    """
+
+    index: int
+    dim: int
+    role: str
+    seed: int
+    status: str
+    reason: str
+    exponents: np.ndarray
+    stderr: np.ndarray
+    exponents_data: np.ndarray
+    correlation_dim: float
+    correlation_dim_stderr: float
+    noise_level: float
+    regulariser: str
+    strength: float
+    one_step_error: float
+    seconds: float
+    clean_series: np.ndarray | None = None
+    free_orbit: np.ndarray | None = None
+    correlation: object = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether the free run is a chaotic attractor whose invariants can be averaged."""
+        return self.status in USABLE and bool(np.all(np.isfinite(self.exponents)))
+
+
+def fit_member(config) -> dict:
+    """Fit one member; ``config`` holds ``series`` (n,), ``dim``, ``lag``, ``dt``,
+    ``seed``, ``index``, ``role``, ``options`` (estimator keywords), ``n_steps``,
+    ``n_orbits``, ``keep_orbit`` (samples of free orbit to return)."""
+    start = time.perf_counter()
+    est = DelayMapEstimator(config["dim"], config["lag"], dt=config["dt"], rng=config["seed"],
+                            **config["options"])
+    est.fit(config["series"])
+    inv = est.invariants(n_steps=config["n_steps"], n_orbits=config["n_orbits"])
+    cd = inv.correlation_dim
+    orbit = inv.free_orbit[0, :config["keep_orbit"]] * est.scale_ + est.mean_
+    one_step = est.prediction_error(config["series"], horizon=1)[0]
+    return {
+        "status": inv.free_run_status, "reason": inv.free_run_reason,
+        "exponents": inv.lyapunov_free.exponents, "stderr": inv.lyapunov_free.stderr,
+        "exponents_data": inv.lyapunov_data.exponents,
+        "correlation_dim": np.nan if cd is None else cd.dimension,
+        "correlation_dim_stderr": np.nan if cd is None else cd.stderr,
+        "noise_level": np.nan if est.noise_level_ is None else est.noise_level_,
+        "regulariser": est.regulariser_, "strength": est.strength_,
+        "one_step_error": one_step,
+        "clean_series": getattr(est, "clean_series_", None),
+        "free_orbit": orbit, "correlation": cd,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def member_from_outcome(config, outcome) -> Member:
+    """A :class:`Member` from an executor's outcome of :func:`fit_member`."""
+    dim = config["dim"]
+    common = dict(index=config["index"], dim=dim, role=config["role"], seed=config["seed"])
+    if outcome["status"] == "error":
+        nan = np.full(dim, np.nan)
+        return Member(**common, status="failed", reason=outcome["reason"], exponents=nan,
+                      stderr=nan, exponents_data=nan, correlation_dim=np.nan,
+                      correlation_dim_stderr=np.nan, noise_level=np.nan, regulariser="",
+                      strength=np.nan, one_step_error=np.nan, seconds=outcome["seconds"])
+    r = outcome["result"]
+    arr = {k: np.asarray(r[k], dtype=float) for k in ("exponents", "stderr", "exponents_data")}
+    return Member(**common, status=outcome["status"], reason=outcome["reason"], **arr,
+                  correlation_dim=float(r["correlation_dim"]),
+                  correlation_dim_stderr=float(r["correlation_dim_stderr"]),
+                  noise_level=float(r["noise_level"]), regulariser=str(r["regulariser"]),
+                  strength=float(r["strength"]), one_step_error=float(r["one_step_error"]),
+                  seconds=float(r["seconds"]),
+                  clean_series=None if r["clean_series"] is None
+                  else np.asarray(r["clean_series"], dtype=float),
+                  free_orbit=np.asarray(r["free_orbit"], dtype=float),
+                  correlation=r.get("correlation"))
