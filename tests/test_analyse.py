@@ -1,0 +1,120 @@
+"""jdyn.analyse: identification, uncertainty, members, the dataset contract, bad input."""
+
+import numpy as np
+import pytest
+
+import jdyn
+from jdyn.pipeline import Member, identify_exponents
+from jdyn.pipeline.dataset import VARIABLES
+from jdyn.systems import Henon, add_observational_noise
+
+FAST = dict(n_members=3, max_iter=60, hidden=(6,), n_steps=400, n_orbits=2, jobs=1)
+
+
+def _member(exponents, dim=None, status="ok", index=0):
+    exponents = np.asarray(exponents, float)
+    nan = np.nan
+    return Member(index=index, dim=dim or exponents.size, role="bootstrap", seed=index,
+                  status=status, reason="", exponents=exponents,
+                  stderr=np.full(exponents.size, 0.01), exponents_data=exponents,
+                  correlation_dim=nan, correlation_dim_stderr=nan, noise_level=0.05,
+                  regulariser="eiv", strength=10.0, one_step_error=0.1, seconds=0.0)
+
+
+def test_identification_flags_wandering_exponents_and_keeps_stable_ones():
+    gen = np.random.default_rng(0)
+    main = [_member([0.42 + 0.01 * gen.standard_normal(), -1.62 + 0.02 * gen.standard_normal(),
+                     -3.0 + 1.5 * gen.standard_normal()], index=i) for i in range(6)]
+    main = [_member(np.sort(m.exponents)[::-1], index=m.index) for m in main]
+    nxt = [_member(np.sort([0.42, -1.62, -2.0 + gen.standard_normal(),
+                            -5.0 + gen.standard_normal()])[::-1], index=i) for i in range(6)]
+    ident = identify_exponents(main, nxt)
+    assert ident.spurious.tolist() == [False, False, True]
+    assert "matches" in ident.reason[0] and "too large" in ident.reason[2]
+
+
+def test_identification_needs_a_partner_at_the_next_dimension():
+    main = [_member([0.9, -0.5 + 0.001 * i]) for i in range(4)]
+    nxt = [_member([0.9, -3.0, -4.0]) for _ in range(4)]
+    ident = identify_exponents(main, nxt)
+    assert ident.spurious.tolist() == [False, True]
+    assert "no match at dim 3" in ident.reason[1]
+
+
+def test_unusable_members_are_left_out_of_the_spectrum():
+    main = [_member([0.4, -1.6]) for _ in range(3)] + [_member([np.nan, np.nan],
+                                                               status="diverged")]
+    ident = identify_exponents(main)
+    np.testing.assert_allclose(ident.center, [0.4, -1.6])
+    assert not main[3].usable
+
+
+@pytest.fixture(scope="module")
+def noisy_henon():
+    x = Henon().trajectory(900, rng=0)[300:, 0]
+    return add_observational_noise(x, 0.05, rng=1)
+
+
+@pytest.fixture(scope="module")
+def analysis(noisy_henon):
+    return jdyn.analyse(noisy_henon, dim=2, lag=1, **FAST)
+
+
+def test_analysis_reports_identified_spectrum_members_and_choices(analysis):
+    a = analysis
+    assert a.all_exponents.shape == (2,) and a.spurious.shape == (2,)
+    assert a.exponents.size == (~a.spurious).sum()
+    assert len(a.members) == 3 and len(a.neighbours) == 3
+    assert all(m.dim == 3 for m in a.neighbours)
+    assert a.method["regulariser"] == "eiv"          # 5% noise calls for it
+    assert 0.03 < a.noise_level < 0.08
+    assert np.all(a.exponents_stderr > 0)
+    usable = np.array([m.exponents for m in a.members if m.usable])
+    # σ is never smaller than the spread across the members it summarises
+    assert np.all(a.all_exponents_stderr >= usable.std(axis=0, ddof=1) - 1e-12)
+    text = a.summary()
+    assert "identified" in text and "dim 2, lag 1" in text and "members:" in text
+
+
+def test_dataset_follows_the_declared_contract(analysis, tmp_path):
+    ds = analysis.to_dataset()
+    for name, (dims, long_name, _) in VARIABLES.items():
+        assert ds[name].dims == dims and ds[name].attrs["long_name"] == long_name
+    assert ds.attrs["Conventions"].startswith("CF")
+    assert ds["exponent_value"].attrs["units"] == "1/sample"
+    path = tmp_path / "a.nc"
+    ds.to_netcdf(path)
+    import xarray as xr
+    with xr.open_dataset(path) as back:
+        np.testing.assert_allclose(back["exponent_value"], analysis.all_exponents)
+
+
+def test_plot_draws_three_panels(analysis, tmp_path):
+    fig = analysis.plot(tmp_path / "a.png")
+    assert len(fig.axes) == 3 and (tmp_path / "a.png").stat().st_size > 10_000
+
+
+def test_same_seed_same_answer(noisy_henon, analysis):
+    again = jdyn.analyse(noisy_henon, dim=2, lag=1, **FAST)
+    np.testing.assert_array_equal(again.all_exponents, analysis.all_exponents)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda y: jdyn.analyse(y[:50]), "series has 50 samples"),
+    (lambda y: jdyn.analyse(np.ones(500)), "constant"),
+    (lambda y: jdyn.analyse(np.where(np.arange(y.size) == 7, np.nan, y)), "series"),
+    (lambda y: jdyn.analyse(y, n_members=2), "n_members"),
+    (lambda y: jdyn.analyse(y, hiden=(3,)), "unknown estimator option"),
+    (lambda y: jdyn.analyse(y, regulariser="magic"), "regulariser must be one of"),
+    (lambda y: jdyn.analyse(y, dim=0), "dim"),
+    (lambda y: jdyn.analyse(y, rng=0, lag=1, dim=2, jobs=0), "jobs"),
+])
+def test_bad_input_is_refused_before_any_fit(noisy_henon, call, match, monkeypatch):
+    from jdyn.pipeline import analyse as module
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a fit started before the input was checked")
+    monkeypatch.setattr(module, "fit_one", no_fit)
+    monkeypatch.setattr(module, "run_members", no_fit)
+    with pytest.raises(ValueError, match=match):
+        call(noisy_henon)
