@@ -110,7 +110,7 @@ def test_same_seed_same_answer(noisy_henon, analysis):
     (lambda y: jdyn.analyse(y, rng=0, lag=1, dim=2, jobs=0), "jobs"),
 ])
 def test_bad_input_is_refused_before_any_fit(noisy_henon, call, match, monkeypatch):
-    from jdyn.pipeline import analyse as module
+    from jdyn.pipeline import workflow as module
 
     def no_fit(*args, **kwargs):
         raise AssertionError("a fit started before the input was checked")

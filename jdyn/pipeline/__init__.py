@@ -1,12 +1,12 @@
 """From a series to invariants a user can trust: :func:`analyse` and its parts.
 
-``analyse`` (the one call), ``members`` (one fitted model and its invariants),
+``workflow`` (:func:`analyse`, the one call), ``members`` (one fitted model and its invariants),
 ``ensemble`` (running members in parallel), ``identify`` (which exponents are the
 system's), ``result`` (the :class:`Analysis`), ``summary``, ``dataset``, ``plots``
 (its three views) and ``report`` (HTML and Markdown files).
 """
 
-from .analyse import MIN_SAMPLES, analyse
+from .workflow import MIN_SAMPLES, analyse
 from .identify import Identification, identify_exponents
 from .members import Member
 from .result import Analysis, Embedding
