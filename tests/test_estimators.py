@@ -107,15 +107,26 @@ def test_lag_step_pairs_use_every_sample():
 
 
 def test_free_run_reports_divergence_fixed_point_and_cycle():
-    center, scale = np.zeros(1), np.ones(1)
-    run = free_run(lambda s: 3.0 * s, np.full((2, 1), 0.5), 100, center, scale)
-    assert run.status == "diverged" and "step" in run.reason
-    run = free_run(lambda s: 0.5 * s, np.full((2, 1), 0.5), 200, center, scale)
+    low, high = -np.ones(1), np.ones(1)
+    run = free_run(lambda s: 3.0 * s, np.full((2, 1), 0.5), 100, low, high)
+    assert run.status == "diverged" and "step 2" in run.reason     # 0.5 → 1.5 → 4.5 > 2
+    assert run.escaped_at.tolist() == [2, 2]
+    run = free_run(lambda s: 0.5 * s, np.full((2, 1), 0.5), 200, low, high)
     assert run.status == "fixed_point"
-    run = free_run(lambda s: -s, np.full((2, 1), 0.5), 200, center, scale)
+    run = free_run(lambda s: -s, np.full((2, 1), 0.5), 200, low, high)
     assert run.status == "periodic" and "period-2" in run.reason
-    status, _ = classify_orbit(np.random.default_rng(0).normal(size=(2, 100, 1)), scale)
+    status, _ = classify_orbit(np.random.default_rng(0).normal(size=(2, 100, 1)), np.ones(1))
     assert status == "ok"
+
+
+def test_an_escaping_orbit_costs_only_itself():
+    """Orbits started outside (-0.5, 0.5) of x → x³ escape; the others settle at 0."""
+    starts = np.array([[0.3], [1.2], [-0.2], [-1.3]])
+    run = free_run(lambda s: s ** 3, starts, 100, -np.ones(1), np.ones(1))
+    assert run.stayed.tolist() == [True, False, True, False]
+    assert run.status == "fixed_point" and "2 of 4 orbits escaped" in run.reason
+    assert np.all(np.isnan(run.orbit[1, run.escaped_at[1]:]))
+    assert np.all(np.isfinite(run.orbit[[0, 2]]))
 
 
 def test_accepts_lists_xarray_and_reads_dt(henon_x):

@@ -3,7 +3,8 @@
 A fitted map is iterated on its own ("free run") to read the invariants of the
 attractor it *generates*, not only of the data it was fitted on. Free runs fail in
 three ways a report must show: divergence (the orbit leaves the data's range), collapse
-onto a fixed point, or a periodic orbit. :func:`classify_orbit` names which.
+onto a fixed point, or a periodic orbit. Each orbit is followed until it escapes, so
+one escaping orbit costs only itself; :func:`classify_orbit` names the collapses.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import numpy as np
 
 __all__ = ["companion_jacobians", "FreeRun", "free_run", "classify_orbit"]
 
-#: A free-running orbit leaving the data's box enlarged by this factor has diverged.
-DIVERGENCE_FACTOR = 10.0
+#: A free-running orbit that leaves the data's range widened by this fraction of the
+#: range on each side has escaped the attractor: a model orbit that far outside what was
+#: observed is extrapolation, and its exponents describe no part of the data.
+ESCAPE_MARGIN = 0.5
 #: Relative size (to the data's std) below which orbit points count as repeating.
 REPEAT_TOL = 1e-6
 #: Longest period looked for.
@@ -45,29 +48,39 @@ def companion_jacobians(grads, residual=False):
 
 @dataclass(frozen=True)
 class FreeRun:
-    """A free-running orbit and what became of it.
+    """Free-running orbits and what became of them.
 
-    orbit : (n_orbits, n, d) states; after a divergence, the steps before it.
-    status : "ok", "diverged", "fixed_point" or "periodic".
-    reason : human-readable detail ("diverged at step 312 of orbit 2", "period 4", …).
+    orbit : (n_orbits, n, d) states; NaN after an orbit escaped.
+    status : "ok", "diverged" (every orbit escaped), "fixed_point" or "periodic" (of
+        the orbits that stayed).
+    reason : human-readable detail ("orbit 2 left the data's range at step 312", …).
+    escaped_at : (n_orbits,) int, the step at which each orbit left the data's range
+        (-1: it stayed).
     """
 
     orbit: np.ndarray
     status: str
     reason: str
+    escaped_at: np.ndarray = None
+
+    @property
+    def stayed(self) -> np.ndarray:
+        """(n_orbits,) bool: the orbits that stayed on the data's range throughout."""
+        return self.escaped_at < 0
 
 
-def free_run(step, starts, n_steps, center, scale):
-    """Iterate a batched map from several starting states.
+def free_run(step, starts, n_steps, low, high):
+    """Iterate a batched map from several starting states, each orbit until it escapes.
 
     Parameters
     ----------
     step : callable, (k, d) → (k, d)
     starts : (k, d) initial states (points of the data, say).
     n_steps : int
-    center, scale : (d,) arrays
-        The data's centre and spread; leaving ``center ± DIVERGENCE_FACTOR·scale``
-        or a non-finite value counts as divergence.
+    low, high : (d,) arrays
+        The data's range; an orbit that leaves it widened by ``ESCAPE_MARGIN`` times
+        its width on each side, or turns non-finite, has escaped and is stopped there
+        (the others go on).
 
     Returns
     -------
@@ -75,19 +88,29 @@ def free_run(step, starts, n_steps, center, scale):
     """
     states = np.array(starts, dtype=float)
     k, d = states.shape
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    width = np.maximum(high - low, np.finfo(float).tiny)
+    lo, hi = low - ESCAPE_MARGIN * width, high + ESCAPE_MARGIN * width
     orbit = np.full((k, n_steps, d), np.nan)
-    limit = DIVERGENCE_FACTOR * np.maximum(scale, np.finfo(float).tiny)
+    escaped_at = np.full(k, -1)
+    alive = np.ones(k, dtype=bool)
     for t in range(n_steps):
-        orbit[:, t] = states
-        bad = ~np.all(np.isfinite(states) & (np.abs(states - center) <= limit), axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
-            return FreeRun(orbit[:, :t], "diverged",
-                           f"orbit {i} left the data's range at step {t}")
+        inside = np.all(np.isfinite(states) & (states >= lo) & (states <= hi), axis=1)
+        escaped_at[alive & ~inside] = t
+        alive &= inside
+        if not alive.any():
+            break
+        orbit[alive, t] = states[alive]
         with np.errstate(over="ignore", invalid="ignore"):
-            states = step(states)
-    status, reason = classify_orbit(orbit, scale)
-    return FreeRun(orbit, status, reason)
+            states[alive] = step(states[alive])
+    gone = np.flatnonzero(escaped_at >= 0)
+    escapes = "; ".join(f"orbit {i} left the data's range at step {escaped_at[i]}" for i in gone)
+    if not alive.any():
+        return FreeRun(orbit, "diverged", escapes, escaped_at)
+    status, reason = classify_orbit(orbit[alive], width)
+    if gone.size:
+        reason = "; ".join(r for r in (reason, f"{gone.size} of {k} orbits escaped: {escapes}") if r)
+    return FreeRun(orbit, status, reason, escaped_at)
 
 
 def classify_orbit(orbit, scale):

@@ -51,15 +51,19 @@ class Invariants:
     lyapunov_data : LyapunovResult, along the observed states (Gencay & Dechert, LENNS).
     lyapunov_free : LyapunovResult, along the model's own free-running orbits (NaN
         exponents if they diverged).
-    kaplan_yorke : float, of ``lyapunov_free``; of ``lyapunov_data`` when the free run's
-        is not finite (a diverged run). A free run on a cycle or a fixed point keeps its own.
+    kaplan_yorke : float, of ``lyapunov_free`` (NaN when every free run escaped: the
+        along-data value, ``lyapunov_data.kaplan_yorke``, describes the data, not an
+        attractor of the model). A free run on a cycle or a fixed point keeps its own.
     correlation_dim : CorrelationDimResult of the free-running attractor, or None.
     free_run_status, free_run_reason : str: "ok", "diverged", "fixed_point", "periodic"
         (see :func:`jdyn.estimators.free_run`), or "non_chaotic" when the free
         runs' largest exponent is not positive within two standard errors (plus
         ``NON_CHAOTIC_TOL`` per step, for numerically neutral orbits).
-    free_orbit : (n_orbits, n, D) the free-running orbits in standardised units.
+    free_orbit : (n_orbits, n, D) the free-running orbits in standardised units (NaN
+        after an orbit escaped the data's range).
     correlation_note : why ``correlation_dim`` is None when it was asked for ("" otherwise).
+    orbits_escaped : how many free runs left the data's range (they are left out of
+        ``lyapunov_free`` and ``correlation_dim``; ``free_run_reason`` names them).
     """
 
     lyapunov_data: object
@@ -70,6 +74,7 @@ class Invariants:
     free_run_reason: str
     free_orbit: np.ndarray
     correlation_note: str = ""
+    orbits_escaped: int = 0
 
 
 class MapEstimator(ABC):
@@ -325,17 +330,17 @@ class MapEstimator(ABC):
         gen = as_rng(self.rng if rng is None else rng)
         starts = states[gen.choice(len(states), size=n_orbits, replace=False)]
         run = free_run(self.step, starts, check_int(n_steps, "n_steps", minimum=20),
-                       states.mean(axis=0), states.std(axis=0))
+                       states.min(axis=0), states.max(axis=0))
         if run.status == "diverged":
             free = dataclasses.replace(
                 along, exponents=np.full_like(along.exponents, np.nan),
                 stderr=np.full_like(along.stderr, np.nan), kaplan_yorke=np.nan,
                 diverged=True, reason=run.reason, per_orbit=None)
         else:
-            tail = run.orbit[:, n_steps // 10:]
+            tail = run.orbit[run.stayed, n_steps // 10:]
             Js = self.state_jacobians(tail.reshape(-1, tail.shape[-1]))
             free = lyapunov_spectrum_from_jacobians(
-                Js.reshape(n_orbits, -1, *Js.shape[1:]), dt=dt)
+                Js.reshape(len(tail), -1, *Js.shape[1:]), dt=dt)
         status, reason = run.status, run.reason
         if status == "ok" and free.exponents[0] <= 2.0 * free.stderr[0] + NON_CHAOTIC_TOL:
             # A cycle of a flow, or a torus, never repeats exactly; its signature is a
@@ -343,16 +348,16 @@ class MapEstimator(ABC):
             status = "non_chaotic"
             reason = (f"the free runs are not chaotic: largest exponent "
                       f"{free.exponents[0]:.3g} ± {free.stderr[0]:.2g} (a limit cycle or torus)")
-        ky = free.kaplan_yorke if np.isfinite(free.kaplan_yorke) else along.kaplan_yorke
         cd, cd_note = None, ""
         if correlation and run.status == "ok":
-            pts = run.orbit[:, n_steps // 10:].reshape(-1, run.orbit.shape[-1])
+            pts = run.orbit[run.stayed, n_steps // 10:].reshape(-1, run.orbit.shape[-1])
             pts = pts[::max(1, len(pts) // correlation_points)]
             try:
                 cd = correlation_dim(pts)
             except ValueError as exc:      # no scaling region: reported, not fatal
                 cd_note = f"correlation dimension not estimated: {exc}"
-        return Invariants(along, free, ky, cd, status, reason, run.orbit, cd_note)
+        return Invariants(along, free, free.kaplan_yorke, cd, status, reason, run.orbit,
+                          cd_note, int(np.sum(~run.stayed)))
 
     def lyapunov_spectrum(self, data=None, *, along="data", n_steps=5000, n_orbits=4,
                           rng=None):

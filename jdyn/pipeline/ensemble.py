@@ -81,8 +81,9 @@ def run_members(configs, *, jobs=1, progress=None):
     return members
 
 
-def print_progress(done, total, member, stream=sys.stderr):
-    """A one-line progress report per finished member (for the command line)."""
+def print_progress(done, total, member, stream=None):
+    """A one-line progress report per finished member, on ``stream`` (default: the
+    current ``sys.stderr``)."""
     what = member.status if member.reason == "" else f"{member.status}: {member.reason}"
     print(f"  member {done}/{total} (dim {member.dim}, {member.role}) {what} "
-          f"[{member.seconds:.1f} s]", file=stream, flush=True)
+          f"[{member.seconds:.1f} s]", file=stream or sys.stderr, flush=True)

@@ -52,6 +52,8 @@ class Member:
     one_step_error : float
         Normalised RMS one-step error on the series (first entry of ``prediction_error``).
     seconds : float
+    orbits_escaped : int
+        Free runs that left the data's range (left out of the member's invariants).
     clean_series : ndarray, shape (n,), or None
         The estimated clean series in data units ("eiv" fits only).
     free_orbit : ndarray, shape (m, dim), or None
@@ -75,6 +77,7 @@ class Member:
     strength: float
     one_step_error: float
     seconds: float
+    orbits_escaped: int = 0
     clean_series: np.ndarray | None = None
     free_orbit: np.ndarray | None = None
     correlation: object = None
@@ -95,10 +98,11 @@ def fit_member(config) -> dict:
     est.fit(config["series"])
     inv = est.invariants(n_steps=config["n_steps"], n_orbits=config["n_orbits"])
     cd = inv.correlation_dim
-    orbit = inv.free_orbit[0, :config["keep_orbit"]] * est.scale_ + est.mean_
+    orbit = _first_whole_orbit(inv.free_orbit)[:config["keep_orbit"]] * est.scale_ + est.mean_
     one_step = est.prediction_error(config["series"], horizon=1)[0]
     return {
         "status": inv.free_run_status, "reason": inv.free_run_reason,
+        "orbits_escaped": inv.orbits_escaped,
         "exponents": inv.lyapunov_free.exponents, "stderr": inv.lyapunov_free.stderr,
         "exponents_data": inv.lyapunov_data.exponents,
         "correlation_dim": np.nan if cd is None else cd.dimension,
@@ -110,6 +114,14 @@ def fit_member(config) -> dict:
         "free_orbit": orbit, "correlation": cd,
         "seconds": time.perf_counter() - start,
     }
+
+
+def _first_whole_orbit(orbits):
+    """The first free-running orbit that never escaped (the finite start of orbit 0
+    when every one did)."""
+    whole = np.flatnonzero(np.all(np.isfinite(orbits), axis=(1, 2)))
+    orbit = orbits[whole[0] if whole.size else 0]
+    return orbit[np.all(np.isfinite(orbit), axis=1)]
 
 
 def member_from_outcome(config, outcome) -> Member:
@@ -129,7 +141,7 @@ def member_from_outcome(config, outcome) -> Member:
                   correlation_dim_stderr=float(r["correlation_dim_stderr"]),
                   noise_level=float(r["noise_level"]), regulariser=str(r["regulariser"]),
                   strength=float(r["strength"]), one_step_error=float(r["one_step_error"]),
-                  seconds=float(r["seconds"]),
+                  seconds=float(r["seconds"]), orbits_escaped=int(r["orbits_escaped"]),
                   clean_series=None if r["clean_series"] is None
                   else np.asarray(r["clean_series"], dtype=float),
                   free_orbit=np.asarray(r["free_orbit"], dtype=float),

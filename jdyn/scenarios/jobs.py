@@ -106,8 +106,7 @@ def run_job(config):
     est.fit(noisy)
     seconds = time.perf_counter() - t0
     ana = config["analysis"]
-    window = (est.dim - 1) * est.lag + 1
-    inv = est.invariants(noisy[:ana["lyapunov_steps"] + window],
+    inv = est.invariants(noisy[:ana["lyapunov_steps"] * est.lag + est._window],
                          n_steps=ana["free_run_steps"], n_orbits=ana["n_orbits"],
                          rng=config["seed"], correlation=ana["correlation_dim"],
                          correlation_points=ana["correlation_points"])
@@ -148,7 +147,9 @@ def _curves(est, inv):
     first two window coordinates) and the correlation integral with its fit range."""
     hist = est.history_.as_dict()
     out = {"history_total": {"dims": ["iteration"], "data": hist["total"].tolist()}}
-    orbit = inv.free_orbit[0, -_ORBIT_SAMPLES:, :2]
+    stayed = np.flatnonzero(np.all(np.isfinite(inv.free_orbit), axis=(1, 2)))
+    orbit = inv.free_orbit[stayed[0] if stayed.size else 0, -_ORBIT_SAMPLES:, :2]
+    orbit = orbit[np.all(np.isfinite(orbit), axis=1)]
     if orbit.size:
         out["free_orbit"] = {"dims": ["sample", "coord"],
                              "data": est._unscale(orbit).tolist()}
