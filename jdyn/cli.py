@@ -18,6 +18,7 @@ BENCHMARKS = {
     "jprop": ("jdyn.bench.jprop", "J-prop gradients against the data-loss gradient (and peers)"),
     "analysis": ("jdyn.bench.analysis", "Lyapunov spectra and correlation dimension (and nolds)"),
     "train": ("jdyn.bench.train", "a full-batch fit with and without the Jacobian penalty"),
+    "accuracy": ("jdyn.bench.accuracy", "jdyn.analyse against the truth and peers, over seeds"),
 }
 
 
@@ -49,7 +50,7 @@ def _bench_arguments(module, parser):
 
 def _register_optional(sub):
     """Commands whose modules may import heavy dependencies register lazily."""
-    for module in ("jdyn.scenarios.cli", "jdyn.systems.cli"):
+    for module in ("jdyn.scenarios.cli", "jdyn.systems.cli", "jdyn.pipeline.cli"):
         try:
             mod = importlib.import_module(module)
         except ImportError:
