@@ -41,6 +41,14 @@ def test_identification_needs_a_partner_at_the_next_dimension():
     assert "no match at dim 3" in ident.reason[1]
 
 
+def test_a_larger_embedding_is_identified_against_the_smallest_one():
+    main = [_member([0.42, -0.1 + 0.01 * i, -0.76, -1.6]) for i in range(4)]
+    smallest = [_member([0.41, -1.62 + 0.01 * i]) for i in range(4)]
+    ident = identify_exponents(main, smallest)
+    assert ident.spurious.tolist() == [False, True, True, False]
+    assert "matches -1.6" in ident.reason[3] and "at dim 2" in ident.reason[3]
+
+
 def test_unusable_members_are_left_out_of_the_spectrum():
     main = [_member([0.4, -1.6]) for _ in range(3)] + [_member([np.nan, np.nan],
                                                                status="diverged")]
@@ -64,8 +72,8 @@ def test_analysis_reports_identified_spectrum_members_and_choices(analysis):
     a = analysis
     assert a.all_exponents.shape == (2,) and a.spurious.shape == (2,)
     assert a.exponents.size == (~a.spurious).sum()
-    assert len(a.members) == 3 and len(a.neighbours) == 3
-    assert all(m.dim == 3 for m in a.neighbours)
+    assert len(a.members) == 3 and len(a.references) == 3
+    assert all(m.dim == a.embedding.reference_dim for m in a.references)
     assert a.method["regulariser"] == "eiv"          # 5% noise calls for it
     assert 0.03 < a.noise_level < 0.08
     assert np.all(a.exponents_stderr > 0)

@@ -25,9 +25,9 @@ VARIABLES = {
     "member_noise_level": (("member",), "noise level estimated by each member", "1"),
     "member_correlation_dim": (("member",), "correlation dimension of each member's attractor", "1"),
     "member_one_step_error": (("member",), "normalised RMS one-step error of each member", "1"),
-    "neighbour_exponents": (("neighbour", "neighbour_exponent"),
-                            "free-run exponents of the members at dim + 1", "rate"),
-    "neighbour_status": (("neighbour",), "free-run status of the members at dim + 1", ""),
+    "reference_exponents": (("reference", "reference_exponent"),
+                            "free-run exponents of the reference ensemble", "rate"),
+    "reference_status": (("reference",), "free-run status of the reference ensemble", ""),
     "kaplan_yorke": ((), "Kaplan-Yorke dimension of the identified exponents", "1"),
     "kaplan_yorke_sigma": ((), "uncertainty of the Kaplan-Yorke dimension (1 σ)", "1"),
     "correlation_dim": ((), "correlation dimension of the models' attractors", "1"),
@@ -45,7 +45,7 @@ def analysis_dataset(a):
     """The :class:`~jdyn.pipeline.result.Analysis` ``a`` as a CF-style Dataset."""
     import xarray as xr
     rate = "1/sample" if a.dt is None else "1/time unit"
-    members, neighbours = a.members, a.neighbours
+    members, references = a.members, a.references
     first = members[0]
     values = {
         "exponent_value": a.all_exponents, "exponent_sigma": a.all_exponents_stderr,
@@ -57,9 +57,9 @@ def analysis_dataset(a):
         "member_noise_level": [m.noise_level for m in members],
         "member_correlation_dim": [m.correlation_dim for m in members],
         "member_one_step_error": [m.one_step_error for m in members],
-        "neighbour_exponents": np.array([m.exponents for m in neighbours]).reshape(
-            len(neighbours), a.embedding.dim + 1),
-        "neighbour_status": np.array([m.status for m in neighbours], dtype=str),
+        "reference_exponents": np.array([m.exponents for m in references]).reshape(
+            len(references), a.embedding.reference_dim),
+        "reference_status": np.array([m.status for m in references], dtype=str),
         "kaplan_yorke": a.kaplan_yorke, "kaplan_yorke_sigma": a.kaplan_yorke_stderr,
         "correlation_dim": a.correlation_dim, "correlation_dim_sigma": a.correlation_dim_stderr,
         "noise_level": a.noise_level, "noise_level_sigma": a.noise_level_stderr,
@@ -94,6 +94,7 @@ def _attributes(a, first):
         "title": "jdyn analysis: Lyapunov spectrum and dimensions of one series",
         "source": "jdyn.analyse (lag-step delay-map ensemble)",
         "embedding_dim": a.embedding.dim, "embedding_lag": a.embedding.lag,
+        "reference_dim": a.embedding.reference_dim,
         "embedding_why": a.embedding.why,
         "dt": np.nan if a.dt is None else a.dt,
         "method": json.dumps(a.method, default=str),

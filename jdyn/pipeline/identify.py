@@ -1,5 +1,5 @@
 """Which exponents of a delay model belong to the system: consistency across an
-ensemble and across neighbouring embedding dimensions.
+ensemble and across embedding dimensions.
 
 A delay model in dimension m has m exponents; when the attractor needs fewer, the
 rest are set by how the model extrapolates off the data and are artefacts
@@ -10,9 +10,12 @@ So an exponent of the main ensemble is *identified* when
 1. its spread across the ensemble's usable members is small: at most
    ``spread_rtol · |λ| + spread_atol · scale`` with ``scale`` the largest |exponent|
    of the median spectrum's identified part (the spectrum's own unit); and
-2. it is matched one-to-one (closest pairs first) by an exponent of the ensemble at
-   the next embedding dimension within twice their combined spread plus
-   ``match_atol · scale``.
+2. it is matched one-to-one (closest pairs first) by an exponent of a *reference*
+   ensemble at another embedding dimension within twice their combined spread plus
+   ``match_atol · scale``. The reference is the smallest dimension that embeds the
+   data (:func:`jdyn.embedding.choose_dim`) when the main one is larger — its
+   spectrum has no room for the main one's extra exponents — and the next dimension
+   otherwise.
 
 Spurious exponents are reported (``spurious`` mask), never averaged into the
 identified spectrum or the Kaplan–Yorke dimension.
@@ -30,13 +33,13 @@ __all__ = ["Identification", "identify_exponents", "ensemble_spectrum"]
 @dataclass(frozen=True)
 class Identification:
     """spurious : (m,) bool over the main spectrum; center, spread : (m,) ensemble
-    median and standard deviation; neighbour_center : (m + 1,) or None; reason :
-    (m,) str, why each exponent was kept or flagged."""
+    median and standard deviation; reference_center : the reference ensemble's median
+    spectrum, or None; reason : (m,) str, why each exponent was kept or flagged."""
 
     spurious: np.ndarray
     center: np.ndarray
     spread: np.ndarray
-    neighbour_center: np.ndarray | None
+    reference_center: np.ndarray | None
     reason: tuple
 
 
@@ -51,14 +54,14 @@ def ensemble_spectrum(members):
     return np.median(rows, axis=0), spread
 
 
-def identify_exponents(main, neighbour=None, *, spread_rtol=0.25, spread_atol=0.05,
+def identify_exponents(main, reference=None, *, spread_rtol=0.25, spread_atol=0.05,
                        match_atol=0.05):
     """Flag the spurious exponents of the ensemble ``main`` (see the module docstring).
 
     Parameters
     ----------
     main : list of Member, one embedding dimension m
-    neighbour : list of Member at dimension m + 1, optional
+    reference : list of Member at another dimension, optional
         Without it only the ensemble-spread test applies.
     spread_rtol, spread_atol, match_atol : float
         Tolerances of the two tests (``*_atol`` in units of the spectrum's scale).
@@ -75,17 +78,18 @@ def identify_exponents(main, neighbour=None, *, spread_rtol=0.25, spread_atol=0.
     consistent = spread <= spread_rtol * np.abs(center) + spread_atol * scale
     reasons = [f"ensemble spread {s:.3g}" + (" (small)" if ok else " too large for "
                f"|λ| = {abs(c):.3g}") for c, s, ok in zip(center, spread, consistent)]
-    if neighbour is None:
+    if not reference:
         return Identification(~consistent, center, spread, None, tuple(reasons))
-    n_center, n_spread = ensemble_spectrum(neighbour)
+    n_center, n_spread = ensemble_spectrum(reference)
+    at = f"dim {reference[0].dim}"
     if not np.all(np.isfinite(n_center)):
-        reasons = [r + "; no usable member at the next dimension" for r in reasons]
+        reasons = [r + f"; no usable member at {at}" for r in reasons]
         return Identification(~consistent, center, spread, n_center, tuple(reasons))
     tol = 2.0 * np.hypot(spread[:, None], n_spread[None, :]) + match_atol * scale
     matched = _match(center, n_center, tol)
     for i, j in enumerate(matched):
-        reasons[i] += (f"; matches {n_center[j]:.3g} at dim {main[0].dim + 1}" if j >= 0
-                       else f"; no match at dim {main[0].dim + 1}")
+        reasons[i] += (f"; matches {n_center[j]:.3g} at {at}" if j >= 0
+                       else f"; no match at {at}")
     spurious = ~consistent | (matched < 0)
     return Identification(spurious, center, spread, n_center, tuple(reasons))
 

@@ -218,9 +218,9 @@ def _method_rows(method, dim):
         rows.append(["members usable / total",
                      (f"{_text(method.get('usable_members', '?'))} / "
                      f"{_text(method['members'])}")])
-    if "neighbour_members" in method:
-        rows.append(["members at dim + 1 (for identification)",
-                     _text(method["neighbour_members"])])
+    if "reference_members" in method:
+        rows.append(["members of the reference ensemble (for identification)",
+                     _text(method["reference_members"])])
     if method.get("resampling"):
         rows.append(["resampling of the other members", _text(method["resampling"])])
     options = method.get("options")
@@ -248,12 +248,13 @@ def _member_blocks(ds, rate):
         blocks.append(("table", ["#", "status", "role", "exponents", "noise",
                                  "one-step error", "correlation dim"], rows,
                        ["" if s == "ok" else "bad" for s in status]))
-    m = ds.sizes.get("neighbour", 0)
+    m = ds.sizes.get("reference", 0)
     if m:
-        status = _strings(ds, "neighbour_status", m)
-        exps = np.asarray(ds["neighbour_exponents"].values, dtype=float).reshape(m, -1)
-        blocks.append(("p", ("The ensemble at dimension + 1, used only to tell the "
-                            "system's exponents from spurious ones:"), False))
+        status = _strings(ds, "reference_status", m)
+        exps = np.asarray(ds["reference_exponents"].values, dtype=float).reshape(m, -1)
+        blocks.append(("p", (f"The reference ensemble at dimension {ds.attrs.get('reference_dim', '?')}"
+                            ", used only to tell the system's exponents from spurious "
+                            "ones:"), False))
         blocks.append(("table", ["#", "status", "exponents"],
                        [[str(i), status[i], _spectrum(exps[i])] for i in range(m)],
                        None))

@@ -12,11 +12,14 @@ __all__ = ["Analysis", "Embedding"]
 
 @dataclass(frozen=True)
 class Embedding:
-    """dim, lag : int (lag in samples); why : str (the rules that chose them)."""
+    """dim, lag : int (lag in samples); why : str (the rules that chose them);
+    reference_dim : int, the dimension of the ensemble that identifies the system's
+    exponents (:mod:`jdyn.pipeline.identify`)."""
 
     dim: int
     lag: int
     why: str
+    reference_dim: int
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Analysis:
     method : dict
         What was fitted and every strength chosen.
     members : tuple of Member
-        Every member of the main ensemble (``neighbours``: those at ``dim + 1``).
+        Every member of the main ensemble (``references``: those of the reference
+        ensemble, at ``embedding.reference_dim``).
     warnings : tuple of str
     series : ndarray, shape (n,)
         The analysed series (data units), for the plots.
@@ -69,7 +73,7 @@ class Analysis:
     dt: float | None
     method: dict
     members: tuple
-    neighbours: tuple
+    references: tuple
     warnings: tuple
     series: np.ndarray = field(repr=False)
 

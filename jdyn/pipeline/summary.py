@@ -22,8 +22,8 @@ def summary_text(a) -> str:
              f"  embedding: dim {a.embedding.dim}, lag {a.embedding.lag} ({a.embedding.why})",
              f"  method: {a.method['regulariser']} fit, strength {a.method['strength']:.3g}; "
              f"{a.method['usable_members']} of {a.method['members']} members usable "
-             f"({a.method['resampling']}), {a.method['neighbour_members']} at dim "
-             f"{a.embedding.dim + 1}",
+             f"({a.method['resampling']}), {a.method['reference_members']} at reference dim "
+             f"{a.embedding.reference_dim}",
              f"  noise level: {_pm(a.noise_level, a.noise_level_stderr, 4)} of the series' std",
              f"  Lyapunov exponents ({a.unit}, ± σ = ensemble spread ⊕ time-average error):"]
     for lam, sig, bad, why in zip(a.all_exponents, a.all_exponents_stderr, a.spurious,
@@ -35,7 +35,7 @@ def summary_text(a) -> str:
               f"  correlation dimension: {_pm(a.correlation_dim, a.correlation_dim_stderr)}"
               " (free-running attractors)"]
     lines.append("  members:")
-    for m in (*a.members, *a.neighbours):
+    for m in (*a.members, *a.references):
         spec = " ".join(f"{v:.3f}" for v in m.exponents)
         lines.append(f"    dim {m.dim} #{m.index} {m.role:9} {m.status:11} [{spec}]"
                      f" noise {m.noise_level:.4f} {m.seconds:.1f} s")

@@ -36,7 +36,7 @@ MIN_SAMPLES = 200
 MAX_DIM = 8
 
 
-def analyse(series, dt=None, *, dim=None, lag=None, n_members=6, neighbour=True, jobs=None,
+def analyse(series, dt=None, *, dim=None, lag=None, n_members=6, reference=True, jobs=None,
             n_steps=3000, n_orbits=4, rng=0, progress=False, **options) -> Analysis:
     """Lyapunov spectrum, Kaplan–Yorke and correlation dimension of a scalar series.
 
@@ -52,8 +52,9 @@ def analyse(series, dt=None, *, dim=None, lag=None, n_members=6, neighbour=True,
         :func:`~jdyn.embedding.choose_lag`) when not given.
     n_members : int
         Models per ensemble (>= 3: a spread needs several).
-    neighbour : bool
-        Also fit the ensemble at ``dim + 1`` to identify spurious exponents.
+    reference : bool
+        Also fit a reference ensemble to identify spurious exponents: at the smallest
+        dimension that embeds the data when ``dim`` is larger, else at ``dim + 1``.
     jobs : int, optional
         Worker processes (default: the CPU count, at most ``2 * n_members``).
     n_steps, n_orbits : free-run length and count per member.
@@ -88,13 +89,13 @@ def analyse(series, dt=None, *, dim=None, lag=None, n_members=6, neighbour=True,
         first_config = dict(base, series=y, dim=embedding.dim, seed=int(seeds[0]), index=0,
                             role="data")
         first = _fit_first(first_config, show, n_members)
-        configs = _ensemble_configs(first, y, base, embedding.dim, seeds, n_members, neighbour)
+        configs = _ensemble_configs(first, y, base, embedding, seeds, n_members, reference)
         rest = run_members(configs, jobs=jobs, progress=None if show is None else
                            lambda d, t, m: show(d + 1, t + 1, m))
     members = (first, *[m for m in rest if m.dim == embedding.dim])
-    neighbours = tuple(m for m in rest if m.dim == embedding.dim + 1)
+    references = tuple(m for m in rest if m.dim == embedding.reference_dim)
     notes = [str(w.message) for w in caught]
-    return _combine(y, dt, embedding, members, neighbours, first, notes, options)
+    return _combine(y, dt, embedding, members, references, first, notes, options)
 
 
 def _check_series(y):
@@ -125,14 +126,17 @@ def _embedding(y, dim, lag):
     else:
         lag = check_int(lag, "lag", minimum=1)
         why.append(f"lag {lag}: given")
+    smallest = choose_dim(y, lag=lag, max_dim=MAX_DIM)
     if dim is None:
-        choice = choose_dim(y, lag=lag, max_dim=MAX_DIM)
-        dim = int(choice.dim)
-        why.append(f"dim {dim}: {choice.rule}")
+        dim = int(smallest.dim)
+        why.append(f"dim {dim}: {smallest.rule}")
     else:
         dim = check_int(dim, "dim", minimum=1)
         why.append(f"dim {dim}: given")
-    return Embedding(dim, lag, "; ".join(why))
+    reference = int(smallest.dim) if smallest.dim < dim else dim + 1
+    why.append(f"reference dim {reference}: " + (
+        "the smallest that embeds the data" if reference < dim else "the next dimension"))
+    return Embedding(dim, lag, "; ".join(why), reference)
 
 
 def _fit_first(config, show, n_members):
@@ -142,7 +146,7 @@ def _fit_first(config, show, n_members):
     return member
 
 
-def _ensemble_configs(first, y, base, dim, seeds, n_members, neighbour):
+def _ensemble_configs(first, y, base, embedding, seeds, n_members, reference):
     """The other members: bootstrap series around the first fit's clean series (or the
     data itself, with fresh seeds, when it estimated no noise to resample)."""
     noisy = first.clean_series is not None and np.isfinite(first.noise_level)
@@ -155,7 +159,8 @@ def _ensemble_configs(first, y, base, dim, seeds, n_members, neighbour):
     if first.regulariser:
         options.setdefault("regulariser", first.regulariser)
     configs = []
-    dims = [dim, dim + 1] if neighbour else [dim]
+    dim = embedding.dim
+    dims = [dim, embedding.reference_dim] if reference else [dim]
     for d_i, d in enumerate(dims):
         for k, s in enumerate(series):
             if d == dim and k == 0:
@@ -166,8 +171,8 @@ def _ensemble_configs(first, y, base, dim, seeds, n_members, neighbour):
     return configs
 
 
-def _combine(y, dt, embedding, members, neighbours, first, notes, options):
-    ident = identify_exponents(list(members), list(neighbours) or None)
+def _combine(y, dt, embedding, members, references, first, notes, options):
+    ident = identify_exponents(list(members), list(references) or None)
     usable = [m for m in members if m.usable]
     if not usable:
         notes.append("no member's free run stayed on a chaotic attractor: the spectrum "
@@ -188,7 +193,7 @@ def _combine(y, dt, embedding, members, neighbours, first, notes, options):
               "strength": float(np.median([m.strength for m in usable])) if usable
               else first.strength,
               "members": len(members), "usable_members": len(usable),
-              "neighbour_members": len(neighbours), "resampling": members[-1].role,
+              "reference_members": len(references), "resampling": members[-1].role,
               "noise_level": _median(noise), "options": dict(options)}
     return Analysis(
         exponents=center[keep], exponents_stderr=sigma[keep], all_exponents=center,
@@ -200,7 +205,7 @@ def _combine(y, dt, embedding, members, neighbours, first, notes, options):
                                               _median([s for _, s in d2]))) if d2 else np.nan,
         noise_level=_median(noise), noise_level_stderr=_sd(noise),
         embedding=embedding, dt=dt, method=method, members=tuple(members),
-        neighbours=tuple(neighbours), warnings=tuple(dict.fromkeys(notes)), series=y)
+        references=tuple(references), warnings=tuple(dict.fromkeys(notes)), series=y)
 
 
 def _sigma(usable, value, stderr, dim):
