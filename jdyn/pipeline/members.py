@@ -1,5 +1,11 @@
-"""One member of an analysis ensemble: a lag-step delay map fitted to one series, and
-the invariants of its free run.
+"""One member of an analysis ensemble: a lag-step delay map fitted to one series, its
+spectrum along the data, and a free run that checks the model's own attractor.
+
+The exponents are read along the observed states (Gencay & Dechert): they describe
+the data's attractor whatever the model does elsewhere. The free run is the check:
+a model whose orbits escape, collapse onto a cycle or settle on another attractor
+(a largest exponent unlike the one along the data) is not a model of this system,
+and the member is left out (``usable`` is False) with the reason.
 
 A member is described by a plain dict (so a worker process can run it) and returns a
 plain dict (:func:`fit_member`); :class:`Member` is the parsed form the rest of the
@@ -17,8 +23,11 @@ from ..estimators import DelayMapEstimator
 
 __all__ = ["Member", "fit_member", "member_from_outcome"]
 
-#: Free-run statuses whose exponents describe a chaotic attractor of the model.
+#: Free-run statuses of a member whose invariants may be averaged.
 USABLE = ("ok",)
+#: A free run whose largest exponent differs from the one along the data by more than
+#: this fraction of it (beyond three combined standard errors) is on another attractor.
+ATTRACTOR_RTOL = 0.15
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,15 @@ class Member:
     seed : int
     status : str
         The free run's status ("ok", "diverged", "fixed_point", "periodic",
-        "non_chaotic") or "failed" (the fit itself raised; ``reason`` says why).
+        "non_chaotic"), "off_attractor" (a chaotic free run whose largest exponent
+        disagrees with the data's, see ``ATTRACTOR_RTOL``) or "failed" (the fit itself
+        raised; ``reason`` says why).
     reason : str
     exponents, stderr : ndarray, shape (dim,)
-        Free-run Lyapunov spectrum (per sample, or per unit time with ``dt``) and its
-        time-average standard error; NaN when the free run failed.
-    exponents_data : ndarray, shape (dim,)
-        The spectrum along the observed states (finite even when the free run failed).
+        Lyapunov spectrum along the observed states (per sample, or per unit time with
+        ``dt``) and its time-average standard error.
+    exponents_free : ndarray, shape (dim,)
+        The spectrum along the model's free runs (NaN if every one escaped).
     correlation_dim, correlation_dim_stderr : float
         Of the free-running attractor (NaN if not estimated).
     noise_level : float
@@ -69,7 +80,7 @@ class Member:
     reason: str
     exponents: np.ndarray
     stderr: np.ndarray
-    exponents_data: np.ndarray
+    exponents_free: np.ndarray
     correlation_dim: float
     correlation_dim_stderr: float
     noise_level: float
@@ -97,14 +108,14 @@ def fit_member(config) -> dict:
                             **config["options"])
     est.fit(config["series"])
     inv = est.invariants(n_steps=config["n_steps"], n_orbits=config["n_orbits"])
+    status, reason = _check_attractor(inv)
     cd = inv.correlation_dim
     orbit = _first_whole_orbit(inv.free_orbit)[:config["keep_orbit"]] * est.scale_ + est.mean_
     one_step = est.prediction_error(config["series"], horizon=1)[0]
     return {
-        "status": inv.free_run_status, "reason": inv.free_run_reason,
-        "orbits_escaped": inv.orbits_escaped,
-        "exponents": inv.lyapunov_free.exponents, "stderr": inv.lyapunov_free.stderr,
-        "exponents_data": inv.lyapunov_data.exponents,
+        "status": status, "reason": reason, "orbits_escaped": inv.orbits_escaped,
+        "exponents": inv.lyapunov_data.exponents, "stderr": inv.lyapunov_data.stderr,
+        "exponents_free": inv.lyapunov_free.exponents,
         "correlation_dim": np.nan if cd is None else cd.dimension,
         "correlation_dim_stderr": np.nan if cd is None else cd.stderr,
         "noise_level": np.nan if est.noise_level_ is None else est.noise_level_,
@@ -114,6 +125,22 @@ def fit_member(config) -> dict:
         "free_orbit": orbit, "correlation": cd,
         "seconds": time.perf_counter() - start,
     }
+
+
+def _check_attractor(inv):
+    """The free run's status, or "off_attractor" when its largest exponent is not the
+    data's."""
+    if inv.free_run_status != "ok":
+        return inv.free_run_status, inv.free_run_reason
+    data, free = inv.lyapunov_data, inv.lyapunov_free
+    gap = abs(free.exponents[0] - data.exponents[0])
+    allowed = 3.0 * np.hypot(free.stderr[0], data.stderr[0]) + ATTRACTOR_RTOL * abs(
+        data.exponents[0])
+    if gap > allowed:
+        return "off_attractor", (f"the free run's largest exponent {free.exponents[0]:.3g} "
+                                 f"is not the data's {data.exponents[0]:.3g}: the model's "
+                                 "attractor is another one")
+    return "ok", inv.free_run_reason
 
 
 def _first_whole_orbit(orbits):
@@ -131,11 +158,11 @@ def member_from_outcome(config, outcome) -> Member:
     if outcome["status"] == "error":
         nan = np.full(dim, np.nan)
         return Member(**common, status="failed", reason=outcome["reason"], exponents=nan,
-                      stderr=nan, exponents_data=nan, correlation_dim=np.nan,
+                      stderr=nan, exponents_free=nan, correlation_dim=np.nan,
                       correlation_dim_stderr=np.nan, noise_level=np.nan, regulariser="",
                       strength=np.nan, one_step_error=np.nan, seconds=outcome["seconds"])
     r = outcome["result"]
-    arr = {k: np.asarray(r[k], dtype=float) for k in ("exponents", "stderr", "exponents_data")}
+    arr = {k: np.asarray(r[k], dtype=float) for k in ("exponents", "stderr", "exponents_free")}
     return Member(**common, status=outcome["status"], reason=outcome["reason"], **arr,
                   correlation_dim=float(r["correlation_dim"]),
                   correlation_dim_stderr=float(r["correlation_dim_stderr"]),

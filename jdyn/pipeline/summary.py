@@ -37,8 +37,9 @@ def summary_text(a) -> str:
     lines.append("  members:")
     for m in (*a.members, *a.references):
         spec = " ".join(f"{v:.3f}" for v in m.exponents)
-        lines.append(f"    dim {m.dim} #{m.index} {m.role:9} {m.status:11} [{spec}]"
-                     f" noise {m.noise_level:.4f} {m.seconds:.1f} s")
+        lines.append(f"    dim {m.dim} #{m.index} {m.role:9} {m.status:13} [{spec}]"
+                     f" free λ1 {m.exponents_free[0]:.3f} noise {m.noise_level:.4f}"
+                     f" {m.seconds:.1f} s")
     if a.warnings:
         lines.append("  warnings:")
         lines += [f"    - {w}" for w in a.warnings]

@@ -175,11 +175,11 @@ def _combine(y, dt, embedding, members, references, first, notes, options):
     ident = identify_exponents(list(members), list(references) or None)
     usable = [m for m in members if m.usable]
     if not usable:
-        notes.append("no member's free run stayed on a chaotic attractor: the spectrum "
-                     "along the data of the first fit is reported, without identification")
+        notes.append("no member's free run stayed on a chaotic attractor like the data's: "
+                     "the first fit's spectrum is reported, without identification or σ")
     keep = ~ident.spurious
     sigma = _sigma(usable, lambda m: m.exponents, lambda m: m.stderr, embedding.dim)
-    center = ident.center if usable else first.exponents_data
+    center = ident.center if usable else first.exponents
     ky = [kaplan_yorke_dim(m.exponents[keep]) for m in usable] if keep.any() else []
     d2 = [(m.correlation_dim, m.correlation_dim_stderr) for m in usable
           if np.isfinite(m.correlation_dim)]
