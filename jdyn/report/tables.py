@@ -196,8 +196,19 @@ def _exponent_errors(ds, variable):
     true = truth(ds)
     if true is None:
         raise MissingData("results.nc has no true_lyapunov, so errors cannot be computed")
-    k = min(len(true), g.values.shape[-1])
-    err = g.values[..., :k] - true[:k]
+    k = int(np.isfinite(true).sum())          # the truth is NaN-padded to the exponent axis
+    true = true[:k]
+    values = g.values[..., :k]
+    if values.shape[-1] < k:      # a smaller embedding: its missing exponents score NaN
+        pad = np.full(values.shape[:-1] + (k - values.shape[-1],), np.nan)
+        values = np.concatenate([values, pad], axis=-1)
+    if g.values.shape[-1] > k:
+        # Which of a larger model's exponents are the system's is not known to a scenario
+        # job (jdyn.analyse identifies them): matching by index would score spurious ones,
+        # so jobs with more finite exponents than the system are not scored.
+        extra = np.isfinite(g.values[..., k:]).any(axis=-1)
+        values = np.where(extra[..., None], np.nan, values)
+    err = values - true[:k]
     err = err[..., np.isfinite(true[:k])]
     return g, err, np.flatnonzero(np.isfinite(true[:k]))
 
@@ -268,8 +279,9 @@ def error_table(ds, variable="lyapunov") -> Table:
     note = (f"Error = estimate − truth ({units}); mean ± sd over seeds that finished. "
             "RMS error: root mean square over the exponents with a known true value, per "
             "seed, then averaged; a model with fewer exponents than that (a smaller "
-            "embedding) gets none. Seeds: jobs with a finite λ1. Bold: the lowest RMS "
-            "error at that noise level.")
+            "embedding) gets none, nor does one with more (its spurious exponents are not "
+            "identified here: jdyn.analyse does that). Seeds: jobs with a finite λ1. Bold: "
+            "the lowest RMS error at that noise level.")
     return Table(f"Errors of `{variable}` against the truth", header, rows, note, bold)
 
 
