@@ -126,3 +126,19 @@ def test_bad_input_is_refused_before_any_fit(noisy_henon, call, match, monkeypat
     monkeypatch.setattr(module, "run_members", no_fit)
     with pytest.raises(ValueError, match=match):
         call(noisy_henon)
+
+
+def _inv(status, data_l1, free_l1, se=0.01):
+    from types import SimpleNamespace as NS
+    spec = lambda l1: NS(exponents=np.array([l1, -1.6]), stderr=np.array([se, se]))  # noqa: E731
+    return NS(free_run_status=status, free_run_reason="why", lyapunov_data=spec(data_l1),
+              lyapunov_free=spec(free_l1))
+
+
+def test_a_free_run_on_another_attractor_makes_the_member_unusable():
+    from jdyn.pipeline.members import _check_attractor
+    assert _check_attractor(_inv("ok", 0.417, 0.41)) == ("ok", "why")
+    status, reason = _check_attractor(_inv("ok", 0.417, 0.181))   # measured: noisy Hénon, dim 3
+    assert status == "off_attractor" and "0.181" in reason and "0.417" in reason
+    assert _check_attractor(_inv("periodic", 0.417, 0.0))[0] == "periodic"
+    assert not _member([0.4, -1.6], status="off_attractor").usable
