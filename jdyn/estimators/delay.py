@@ -58,7 +58,8 @@ class DelayMapEstimator(MapEstimator):
     weight_decay : float
         Weight decay added to every fit besides the regulariser (default 0: none).
     residual : bool
-        Fit ``x[t+1] − x[t]`` instead of ``x[t+1]`` (a residual map, for finely sampled flows).
+        Fit ``x[t+lag] − x[t]`` instead of ``x[t+lag]`` (a residual map, for finely
+        sampled flows).
     dt : float, optional
         Sampling interval; exponents are then per unit time. Read from an xarray time
         coordinate or a pandas index when not given.

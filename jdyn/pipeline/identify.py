@@ -9,7 +9,7 @@ So an exponent of the main ensemble is *identified* when
 
 1. its spread across the ensemble's usable members is small: at most
    ``spread_rtol · |λ| + spread_atol · scale`` with ``scale`` the largest |exponent|
-   of the median spectrum's identified part (the spectrum's own unit); and
+   of the ensemble's median spectrum (the spectrum's own unit); and
 2. it is matched one-to-one (closest pairs first) by an exponent of a *reference*
    ensemble at another embedding dimension within twice their combined spread plus
    ``match_atol · scale``. The reference is the smallest dimension that embeds the

@@ -4,7 +4,8 @@ The path: choose the lag and the dimension from the data, fit one lag-step delay
 (errors-in-variables when the estimated noise calls for it), then an ensemble around
 it — parametric bootstrap series (the estimated clean series plus fresh noise of the
 estimated level, so members differ as independent noisy records of the same orbit
-would) with fresh initialisations — at the chosen dimension and the next one. The
+would) with fresh initialisations — at the chosen dimension and at a reference one
+(the smallest that embeds the data when the chosen one is larger, else the next). The
 spread across members is the error that matters (model to model), the members' own
 stderrs add the time-average error; the two ensembles identify the system's
 exponents (:mod:`jdyn.pipeline.identify`). Members whose free runs diverge or
