@@ -254,10 +254,8 @@ class MapEstimator(ABC):
         terms = [WeightDecay(self.weight_decay)] if self.weight_decay else []
         sigma = self.noise_level
         if self.logdet_target is not None:
-            # Noise estimate from the unconstrained fit, then the constraint is brought
-            # in on the observed pairs before the joint fit: started from a Jacobian far
-            # from the constraint, the joint fit can fall into a wrong orbit.
-            sigma = estimate_noise_level(self.model_, X, T) if sigma is None else sigma
+            # The constraint is brought in on the observed pairs before the joint fit:
+            # started from a Jacobian far from it, the joint fit can fall into a wrong orbit.
             terms.append(LogDetTarget(self._logdet_per_step, companion=self._companion))
             train(self.model_, build_objective("none", 0.0) + terms[-1], X, T,
                   method=self.method, max_iter=self.max_iter, progress=self.progress)
@@ -268,6 +266,8 @@ class MapEstimator(ABC):
         self.strength_ = out.gamma
         self.clean_series_ = self._unscale_series(out.clean)
         self.noise_level_ = out.noise_level
+        self.noise_level_stderr_ = out.noise_level_stderr
+        self.strength_bracketed_ = out.bracketed
         self.selection_ = out.selection
         self.history_ = out.history
 

@@ -75,6 +75,8 @@ class DelayMapEstimator(MapEstimator):
     strength_ : the strength used; selection_ : the strengths tried and their scores
     history_ : training history; dt_ : sampling interval or None
     mean_, scale_ : standardisation; noise_level_ : noise level used by "eiv" (fraction)
+    noise_level_stderr_ : its block-bootstrap standard error ("eiv" with an estimated level)
+    strength_bracketed_ : whether "eiv"'s γ search found the discrepancy crossing
     clean_series_ : the estimated clean series ("eiv" only)
 
     Examples
