@@ -16,7 +16,7 @@ def _member(exponents, dim=None, status="ok", index=0):
     nan = np.nan
     return Member(index=index, dim=dim or exponents.size, role="bootstrap", seed=index,
                   status=status, reason="", exponents=exponents,
-                  stderr=np.full(exponents.size, 0.01), exponents_free=exponents,
+                  stderr=np.full(exponents.size, 0.01), exponents_data=exponents,
                   correlation_dim=nan, correlation_dim_stderr=nan, noise_level=0.05,
                   regulariser="eiv", strength=10.0, one_step_error=0.1, seconds=0.0)
 

@@ -1,11 +1,14 @@
-"""One member of an analysis ensemble: a lag-step delay map fitted to one series, its
-spectrum along the data, and a free run that checks the model's own attractor.
+"""One member of an analysis ensemble: a lag-step delay map fitted to one series, and
+the invariants of the attractor it generates, checked against the data.
 
-The exponents are read along the observed states (Gencay & Dechert): they describe
-the data's attractor whatever the model does elsewhere. The free run is the check:
-a model whose orbits escape, collapse onto a cycle or settle on another attractor
-(a largest exponent unlike the one along the data) is not a model of this system,
-and the member is left out (``usable`` is False) with the reason.
+The exponents are read along the model's own free runs: that orbit is free of the
+observational noise, which, evaluated along the noisy states instead, kicks the
+Jacobians off the attractor (measured on Lorenz x at 5% noise: λ1 1.04–1.09 along
+the data, 0.97–0.99 along free runs, truth 0.906). The spectrum along the data is
+the check: a model whose orbits escape, collapse onto a cycle or settle on another
+attractor (a largest exponent unlike the data's; measured on noisy Hénon at dim 3:
+0.18 against 0.417) is not a model of this system, and the member is left out
+(``usable`` is False) with the reason.
 
 A member is described by a plain dict (so a worker process can run it) and returns a
 plain dict (:func:`fit_member`); :class:`Member` is the parsed form the rest of the
@@ -51,10 +54,10 @@ class Member:
         raised; ``reason`` says why).
     reason : str
     exponents, stderr : ndarray, shape (dim,)
-        Lyapunov spectrum along the observed states (per sample, or per unit time with
-        ``dt``) and its time-average standard error.
-    exponents_free : ndarray, shape (dim,)
-        The spectrum along the model's free runs (NaN if every one escaped).
+        Lyapunov spectrum along the model's free runs (per sample, or per unit time with
+        ``dt``) and its standard error; NaN if every free run escaped.
+    exponents_data : ndarray, shape (dim,)
+        The spectrum along the observed states (the check of the free run).
     correlation_dim, correlation_dim_stderr : float
         Of the free-running attractor (NaN if not estimated).
     noise_level : float
@@ -81,7 +84,7 @@ class Member:
     reason: str
     exponents: np.ndarray
     stderr: np.ndarray
-    exponents_free: np.ndarray
+    exponents_data: np.ndarray
     correlation_dim: float
     correlation_dim_stderr: float
     noise_level: float
@@ -115,8 +118,8 @@ def fit_member(config) -> dict:
     one_step = est.prediction_error(config["series"], horizon=1)[0]
     return {
         "status": status, "reason": reason, "orbits_escaped": inv.orbits_escaped,
-        "exponents": inv.lyapunov_data.exponents, "stderr": inv.lyapunov_data.stderr,
-        "exponents_free": inv.lyapunov_free.exponents,
+        "exponents": inv.lyapunov_free.exponents, "stderr": inv.lyapunov_free.stderr,
+        "exponents_data": inv.lyapunov_data.exponents,
         "correlation_dim": np.nan if cd is None else cd.dimension,
         "correlation_dim_stderr": np.nan if cd is None else cd.stderr,
         "noise_level": np.nan if est.noise_level_ is None else est.noise_level_,
@@ -159,11 +162,11 @@ def member_from_outcome(config, outcome) -> Member:
     if outcome["status"] == "error":
         nan = np.full(dim, np.nan)
         return Member(**common, status="failed", reason=outcome["reason"], exponents=nan,
-                      stderr=nan, exponents_free=nan, correlation_dim=np.nan,
+                      stderr=nan, exponents_data=nan, correlation_dim=np.nan,
                       correlation_dim_stderr=np.nan, noise_level=np.nan, regulariser="",
                       strength=np.nan, one_step_error=np.nan, seconds=outcome["seconds"])
     r = outcome["result"]
-    arr = {k: np.asarray(r[k], dtype=float) for k in ("exponents", "stderr", "exponents_free")}
+    arr = {k: np.asarray(r[k], dtype=float) for k in ("exponents", "stderr", "exponents_data")}
     return Member(**common, status=outcome["status"], reason=outcome["reason"], **arr,
                   correlation_dim=float(r["correlation_dim"]),
                   correlation_dim_stderr=float(r["correlation_dim_stderr"]),

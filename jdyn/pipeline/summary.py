@@ -38,7 +38,7 @@ def summary_text(a) -> str:
     for m in (*a.members, *a.references):
         spec = " ".join(f"{v:.3f}" for v in m.exponents)
         lines.append(f"    dim {m.dim} #{m.index} {m.role:9} {m.status:13} [{spec}]"
-                     f" free λ1 {m.exponents_free[0]:.3f} noise {m.noise_level:.4f}"
+                     f" data λ1 {m.exponents_data[0]:.3f} noise {m.noise_level:.4f}"
                      f" {m.seconds:.1f} s")
     if a.warnings:
         lines.append("  warnings:")
