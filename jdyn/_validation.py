@@ -8,6 +8,7 @@ what was expected.
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -112,10 +113,14 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
 
 
 def check_int(value, name: str, *, minimum: int | None = None) -> int:
-    """An integer (bools refused), optionally at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    """An integer (bools refused; objects with ``__index__``, like the embedding's
+    choices, accepted), optionally at least ``minimum``."""
+    if isinstance(value, bool):
         raise ValueError(f"{name} must be an integer; got {value!r}")
-    value = int(value)
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer; got {value!r}") from None
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
     return value

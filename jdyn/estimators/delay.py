@@ -71,6 +71,7 @@ class DelayMapEstimator(MapEstimator):
     Attributes
     ----------
     model_ : the fitted :class:`jdyn.models.Sequential` (standardised units)
+    dim_, lag_ : the embedding as integers
     regulariser_ : the regulariser fitted ("auto" resolved)
     strength_ : the strength used; selection_ : the strengths tried and their scores
     history_ : training history; dt_ : sampling interval or None
@@ -110,24 +111,25 @@ class DelayMapEstimator(MapEstimator):
     # ------------------------------------------------------------------- hooks
     @property
     def _eiv_dim(self):
-        return self.dim
+        return self.dim_
 
     @property
     def _eiv_lag(self):
-        return self.lag
+        return self.lag_
 
     @property
     def _window(self):
         """Samples one (input, target) pair spans."""
-        return self.dim * self.lag + 1
+        return self.dim_ * self.lag_ + 1
 
     @property
     def _samples_per_step(self):
-        return self.lag
+        return self.lag_
 
     def _validate_params(self):
-        check_int(self.dim, "dim", minimum=1)
-        check_int(self.lag, "lag", minimum=1)
+        # The validated embedding (an embedding choice object counts as its integer).
+        self.dim_ = check_int(self.dim, "dim", minimum=1)
+        self.lag_ = check_int(self.lag, "lag", minimum=1)
         if self.residual and self.regulariser in ("logdet", "eiv"):
             raise ValueError(f"residual=True cannot be combined with regulariser="
                              f"{self.regulariser!r}: that term acts on f, not on x + f")
@@ -144,7 +146,7 @@ class DelayMapEstimator(MapEstimator):
     def _standardise(self, x):
         need = self._window + 10
         if x.shape[0] < need:
-            raise ValueError(f"series has {x.shape[0]} samples; dim={self.dim}, lag={self.lag} "
+            raise ValueError(f"series has {x.shape[0]} samples; dim={self.dim_}, lag={self.lag_} "
                              f"need at least {need}")
         if not self.scale_ > 0 or np.ptp(x) == 0:
             raise ValueError("series is constant: there is no dynamics to fit")
@@ -157,14 +159,14 @@ class DelayMapEstimator(MapEstimator):
         return self._unscale(z)
 
     def _pairs(self, z):
-        E = delay_embed(z, self.dim, self.lag)
-        X, T = E[:-self.lag], E[self.lag:, :1]
+        E = delay_embed(z, self.dim_, self.lag_)
+        X, T = E[:-self.lag_], E[self.lag_:, :1]
         if self.residual:
             T = T - X[:, :1]
         return X, T
 
     def _states(self, z):
-        return delay_embed(z, self.dim, self.lag)
+        return delay_embed(z, self.dim_, self.lag_)
 
     def step(self, states):
         """The fitted map on delay vectors (k, dim) of standardised values → (k, dim),

@@ -106,7 +106,7 @@ def run_job(config):
     est.fit(noisy)
     seconds = time.perf_counter() - t0
     ana = config["analysis"]
-    inv = est.invariants(noisy[:ana["lyapunov_steps"] * est.lag + est._window],
+    inv = est.invariants(noisy[:ana["lyapunov_steps"] * est.lag_ + est._window],
                          n_steps=ana["free_run_steps"], n_orbits=ana["n_orbits"],
                          rng=config["seed"], correlation=ana["correlation_dim"],
                          correlation_points=ana["correlation_points"])
@@ -166,11 +166,11 @@ def _baselines(series, est):
     per unit time for flows through ``tau = dt``)."""
     from .. import baselines
     tau = est.dt_ or 1.0
-    m = max(est.dim, 2)
+    m = max(est.dim_, 2)
     series = series[:_BASELINE_POINTS]       # nolds builds N×N matrices
-    lr = baselines.lyap_r(series, emb_dim=est.dim, lag=est.lag, tau=tau)
+    lr = baselines.lyap_r(series, emb_dim=est.dim_, lag=est.lag_, tau=tau)
     le = baselines.lyap_e(series, emb_dim=m, matrix_dim=m, tau=tau)
-    cd = baselines.corr_dim(series, emb_dim=est.dim, lag=est.lag)
+    cd = baselines.corr_dim(series, emb_dim=est.dim_, lag=est.lag_)
     settings = "; ".join(f"{r.estimator}({', '.join(f'{k}={_short(v)}' for k, v in r.settings.items())})"
                          for r in (lr, le, cd))
     return {"nolds_lyapunov_max": lr.value, "nolds_lyapunov": le.value,
