@@ -16,7 +16,8 @@ OLD_GRID = (3.0, 10.0, 30.0, 100.0)
 
 def _plain(y, dim, hidden=(10,), seed=0):
     """A plain fit and what fit_errors_in_variables takes: (model, z, X, T)."""
-    est = jdyn.DelayMapEstimator(dim=dim, hidden=hidden, regulariser="none", rng=seed).fit(y)
+    est = jdyn.DelayMapEstimator(dim=dim, hidden=hidden, regulariser="none", rng=seed,
+                                 bound_outputs=False).fit(y)
     X, T = est._pairs(est.train_series_)
     return est.model_, est.train_series_, X, T
 

@@ -12,7 +12,7 @@ import jdyn
 from jdyn import jprop
 from jdyn.gradcheck import numerical_gradient, relative_error
 from jdyn.objectives import (Batch, DerivativeTarget, DoubleBackprop, ErrorsInVariables,
-                             JacobianPenalty, LogDetTarget, MeanSquaredError, Objective,
+                             JacobianPenalty, LogDetTarget, MeanSquaredError, Objective, OutputRange,
                              SigmaMaxPenalty, TangentProp, Term, WeightDecay,
                              errors_in_variables_loss, top_singular_vectors)
 
@@ -107,11 +107,14 @@ def term_for(kind, model, B):
         return TangentProp("tangents")
     if kind == "tangent_targets":
         return TangentProp(rng.standard_normal(model.n_in), "dirderiv")
+    if kind == "output_range":
+        return OutputRange(-0.05, 0.05 + rng.uniform(0, 0.1, model.n_out))
     raise AssertionError(kind)
 
 
 KINDS = ["mse", "weight_decay", "jacobian_exact", "jacobian_probes", "double_backprop",
-         "derivative_batch", "derivative_points", "tangent_invariance", "tangent_targets"]
+         "derivative_batch", "derivative_points", "tangent_invariance", "tangent_targets",
+         "output_range"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -312,6 +315,18 @@ class _DoubleBackpropWithoutResidualTerm(Term):
         r = model(batch.X) - batch.T
         value, grad = jprop.vjp_loss(model, batch.X, r, np.zeros(model.n_in))
         return value / len(batch), grad / len(batch)
+
+
+def test_output_range_is_zero_inside_and_the_distance_squared_outside():
+    model = jdyn.MLP([2, 4, 1], rng=0)
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    F = model(X)[:, 0]
+    inside = OutputRange(F.min() - 1, F.max() + 1)(model, Batch(X))
+    assert inside[0] == 0.0 and np.all(inside[1] == 0.0)
+    value, _ = OutputRange(F.min(), F.min())(model, Batch(X))
+    assert np.isclose(value, 0.5 * np.mean((F - F.min()) ** 2))
+    with pytest.raises(ValueError, match="low must not exceed high"):
+        OutputRange(1.0, 0.0)
 
 
 def test_a_wrong_gradient_fails_the_same_check():

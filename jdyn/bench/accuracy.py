@@ -4,9 +4,11 @@ against peers on the same noisy series, over several seeds.
 Each case is a scalar observable of a known system with Gaussian observational noise
 (σ = level × std). jdyn gets only the series and dt. Peers run on the same series
 where installed (never required): nolds ``lyap_e``/``corr_dim`` (embedding 2 for maps,
-3 for flows, lag from :func:`jdyn.choose_lag`), and PySINDy (a polynomial library on
-the delay vectors, STLSQ threshold chosen by held-out error; exponents from its
-Jacobians along the data). Every row is appended to ``--out`` (JSON lines) as it
+3 for flows, lag from :func:`jdyn.choose_lag`), PySINDy (a polynomial library on the
+delay vectors, STLSQ threshold chosen by held-out error; exponents from its Jacobians
+along the data) and a reservoirpy echo-state network (:mod:`jdyn.bench._esn`: the
+closed-loop reservoir's exponents; only its largest, and a flow's zero one, are the
+system's). Every row is appended to ``--out`` (JSON lines) as it
 finishes, so a long run loses nothing; the summary gives per case and invariant the
 mean ± sd, the RMS error, the coverage of the truth by ± 2σ and σ / RMS.
 """
@@ -19,6 +21,8 @@ import math
 import time
 
 import numpy as np
+
+from ._esn import esn_exponents
 
 __all__ = ["CASES", "add_arguments", "run", "measure_case"]
 
@@ -101,6 +105,9 @@ def _peers(y, dt, lag):
     sindy = _pysindy(y, dt, lag, emb)
     if sindy is not None:
         out["pysindy"] = sindy
+    esn = esn_exponents(y, dt, n_exponents=emb, rng=0)
+    if esn is not None:
+        out["esn"] = esn
     return out
 
 
@@ -174,7 +181,7 @@ def _row(label, est, true, rows, peer_key):
     text = (f"{label}: jdyn {np.nanmean(v):.4f} ± {np.nanstd(v):.4f} (truth {true:.4f}), "
             f"RMS err {rms:.4f}, truth within 2σ {cover}/{len(v)}, "
             f"median σ/RMS {np.nanmedian(s) / max(rms, 1e-12):.2f}")
-    for peer in ("nolds", "pysindy"):
+    for peer in ("nolds", "pysindy", "esn"):
         vals = []
         for r in rows:
             p = r.get(peer, {})

@@ -30,6 +30,7 @@ from ..objectives import LogDetTarget, WeightDecay
 from ..training import train
 from ._builders import MODEL_KINDS, REGULARISERS, build_model, build_objective, strengths_for
 from ._eiv import estimate_noise_level, fit_errors_in_variables
+from ._guard import output_guard
 from ._orbits import free_run
 
 __all__ = ["MapEstimator", "Invariants"]
@@ -152,6 +153,9 @@ class MapEstimator(ABC):
                              f"be 'auto'; got {self.strength!r} (name a regulariser to set one)")
         strengths_for(self.regulariser, self.strength)
         check_int(self.max_iter, "max_iter", minimum=1)
+        if self.bound_outputs not in ("auto", True, False):
+            raise ValueError(f"bound_outputs must be 'auto', True or False; got "
+                             f"{self.bound_outputs!r}")
         if not 0.0 < float(self.validation_fraction) < 0.5:
             raise ValueError("validation_fraction must be in (0, 0.5); got "
                              f"{self.validation_fraction!r}")
@@ -171,6 +175,7 @@ class MapEstimator(ABC):
         order = np.random.default_rng(seeds[1]).permutation(len(X))
         val, tr = order[:n_val], order[n_val:]
         plain, strengths = self._plain_stage()
+        self._guard = output_guard(X, T, int(seeds[1])) if self._guarded() else None
         start = self._warm_start(plain, X[tr], T[tr], int(seeds[0]))
         self.selection_, fits = [], []
         for strength in strengths:
@@ -181,6 +186,8 @@ class MapEstimator(ABC):
                                         companion=self._companion, rng=int(seeds[0]))
             if self.weight_decay and plain != "weight_decay":
                 objective = objective + WeightDecay(self.weight_decay)
+            if self._guard is not None:
+                objective = objective + self._guard
             result = train(model, objective, X[tr], T[tr], method=self.method,
                            max_iter=self.max_iter, validation=(X[val], T[val]),
                            patience=self.patience, rng=int(seeds[0]), progress=self.progress)
@@ -194,6 +201,14 @@ class MapEstimator(ABC):
             self._fit_eiv(z, X, T)
         self.train_series_ = z
         return self
+
+    def _guarded(self):
+        """Whether fits carry the output guard: ``bound_outputs="auto"`` guards the
+        networks, not a global polynomial, which cannot stay in range off the data
+        without bending on it."""
+        if self.bound_outputs == "auto":
+            return self.model != "polynomial"
+        return bool(self.bound_outputs)
 
     def _resolve_regulariser(self, X, T):
         """The regulariser fitted: "auto" becomes "eiv" when the noise (given, or
@@ -252,6 +267,8 @@ class MapEstimator(ABC):
     def _fit_eiv(self, z, X, T):
         """Joint refit; a known ``logdet_target`` joins as a (strong) term of weight 1."""
         terms = [WeightDecay(self.weight_decay)] if self.weight_decay else []
+        if self._guard is not None:
+            terms.append(self._guard)
         sigma = self.noise_level
         if self.logdet_target is not None:
             # The constraint is brought in on the observed pairs before the joint fit:

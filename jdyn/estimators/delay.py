@@ -57,6 +57,10 @@ class DelayMapEstimator(MapEstimator):
         :func:`jdyn.systems.add_observational_noise`); "eiv" estimates it otherwise.
     weight_decay : float
         Weight decay added to every fit besides the regulariser (default 0: none).
+    bound_outputs : {"auto", True, False}
+        Penalise outputs beyond the training targets' range at points scattered around
+        the data (:mod:`jdyn.estimators._guard`), so that free runs stay on the
+        attractor; zero on the data itself. "auto": for every model but "polynomial".
     residual : bool
         Fit ``x[t+lag] − x[t]`` instead of ``x[t+lag]`` (a residual map, for finely
         sampled flows).
@@ -92,19 +96,22 @@ class DelayMapEstimator(MapEstimator):
     _companion = True
     _n_observed = 1        # the window's first entry is the observation
     _param_names = ("dim", "lag", "model", "hidden", "activation", "degree", "regulariser",
-                    "strength", "logdet_target", "noise_level", "weight_decay", "residual",
+                    "strength", "logdet_target", "noise_level", "weight_decay",
+                    "bound_outputs", "residual",
                     "dt", "method", "max_iter", "validation_fraction", "patience",
                     "progress", "rng")
 
     def __init__(self, dim=2, lag=1, *, model="mlp", hidden=(30,), activation="tanh",
                  degree=3, regulariser="auto", strength="auto", logdet_target=None,
-                 noise_level=None, weight_decay=0.0, residual=False, dt=None,
+                 noise_level=None, weight_decay=0.0, bound_outputs="auto", residual=False,
+                 dt=None,
                  method="lbfgs", max_iter=1000, validation_fraction=0.2, patience=50,
                  progress=False, rng=None):
         self.dim, self.lag, self.model, self.hidden = dim, lag, model, hidden
         self.activation, self.degree, self.regulariser = activation, degree, regulariser
         self.strength, self.logdet_target, self.noise_level = strength, logdet_target, noise_level
         self.weight_decay, self.residual, self.dt, self.method = weight_decay, residual, dt, method
+        self.bound_outputs = bound_outputs
         self.max_iter, self.validation_fraction = max_iter, validation_fraction
         self.patience, self.progress, self.rng = patience, progress, rng
 

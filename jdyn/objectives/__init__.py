@@ -14,12 +14,14 @@ them. Terms on data are means over the batch's samples (see each docstring).
 :class:`LogDetTarget`       ``½ mean (log|det J| − c)²``, square or companion Jacobians
 :class:`ErrorsInVariables`  joint cost over the weights and a latent clean series
 :class:`OnPoints`           any term evaluated on inputs of its own (unlabelled points)
+:class:`OutputRange`        ``½ mean ‖f − clip(f, low, high)‖²`` (outputs kept in a range)
 ==========================  =============================================================
 """
 
 from .base import Batch, Evaluation, Objective, Term, TermLike
 from .data import MeanSquaredError
 from .errors_in_variables import ErrorsInVariables, errors_in_variables_loss
+from .output_range import OutputRange
 from .points import OnPoints
 from .regularisers import DoubleBackprop, JacobianPenalty, WeightDecay
 from .spectral import LogDetTarget, SigmaMaxPenalty, top_singular_vectors
@@ -30,4 +32,5 @@ __all__ = [
     "MeanSquaredError", "WeightDecay", "JacobianPenalty", "DoubleBackprop",
     "DerivativeTarget", "TangentProp", "SigmaMaxPenalty", "LogDetTarget",
     "top_singular_vectors", "ErrorsInVariables", "errors_in_variables_loss", "OnPoints",
+    "OutputRange",
 ]

@@ -43,9 +43,8 @@ class Member:
     dim : int
         Embedding dimension of the model.
     role : str
-        ``"data"`` (fitted to the series itself), ``"bootstrap"`` (to the estimated
-        clean series plus fresh noise of the estimated level) or ``"reseeded"`` (to the
-        series itself with another seed, when no noise was estimated to resample).
+        ``"first"`` (the fit that chose the regulariser for the others) or
+        ``"reseeded"`` (the same fit of the same series with another seed).
     seed : int
     status : str
         The free run's status ("ok", "diverged", "fixed_point", "periodic",

@@ -1,15 +1,20 @@
 """``jdyn.analyse``: the invariants of one noisy scalar series, from the series alone.
 
 The path: choose the lag and the dimension from the data, fit one lag-step delay map
-(errors-in-variables when the estimated noise calls for it), then an ensemble around
-it — parametric bootstrap series (the estimated clean series plus fresh noise of the
-estimated level, so members differ as independent noisy records of the same orbit
-would) with fresh initialisations — at the chosen dimension and at a reference one
-(the smallest that embeds the data when the chosen one is larger, else the next). The
-spread across members is the error that matters (model to model), the members' own
-stderrs add the time-average error; the two ensembles identify the system's
+(errors-in-variables when the estimated noise calls for it), then an ensemble of the
+same fit with fresh seeds — initial weights, held-out split, free-run starts — at the
+chosen dimension and at a reference one (the smallest that embeds the data when the
+chosen one is larger, else the next). The spread across members is the error that
+matters: on Hénon x at 5% noise the errors-in-variables λ2 of one series ranges over
+−1.87 … −1.39 across seeds while each member's time-average stderr is 0.008. The
+members' stderrs add the time-average error; the two ensembles identify the system's
 exponents (:mod:`jdyn.pipeline.identify`). Members whose free runs diverge or
 collapse are reported and left out.
+
+A parametric bootstrap (members fitted to the first fit's clean series plus fresh
+noise of the estimated level) was tried and dropped: its members were biased towards
+the plain fit (λ2 −1.41 ± 0.04 at 5% noise over 5 series, against −1.59 for fits to
+the data), so their median was a worse answer than one fit.
 """
 
 from __future__ import annotations
@@ -88,9 +93,10 @@ def analyse(series, dt=None, *, dim=None, lag=None, n_members=6, reference=True,
                     n_orbits=int(n_orbits), keep_orbit=2000)
         show = print_progress if progress else None
         first_config = dict(base, series=y, dim=embedding.dim, seed=int(seeds[0]), index=0,
-                            role="data")
+                            role="first")
         first = _fit_first(first_config, show, n_members)
-        configs = _ensemble_configs(first, y, base, embedding, seeds, n_members, reference)
+        configs = _ensemble_configs(y, base, embedding, seeds, n_members, reference,
+                                    first.regulariser)
         rest = run_members(configs, jobs=jobs, progress=None if show is None else
                            lambda d, t, m: show(d + 1, t + 1, m))
     members = (first, *[m for m in rest if m.dim == embedding.dim])
@@ -147,29 +153,17 @@ def _fit_first(config, show, n_members):
     return member
 
 
-def _ensemble_configs(first, y, base, embedding, seeds, n_members, reference):
-    """The other members: bootstrap series around the first fit's clean series (or the
-    data itself, with fresh seeds, when it estimated no noise to resample)."""
-    noisy = first.clean_series is not None and np.isfinite(first.noise_level)
-    gen = np.random.default_rng(int(seeds[-1]))
-    series = [y]
-    for _ in range(n_members - 1):
-        series.append(first.clean_series + first.noise_level * y.std()
-                      * gen.standard_normal(y.size) if noisy else y)
+def _ensemble_configs(y, base, embedding, seeds, n_members, reference, regulariser):
+    """The other members: the series itself with fresh seeds (initial weights, held-out
+    split, free-run starts), and the fit the first member chose."""
     options = dict(base["options"])
-    if first.regulariser:
-        options.setdefault("regulariser", first.regulariser)
-    configs = []
-    dim = embedding.dim
-    dims = [dim, embedding.reference_dim] if reference else [dim]
-    for d_i, d in enumerate(dims):
-        for k, s in enumerate(series):
-            if d == dim and k == 0:
-                continue
-            role = "data" if k == 0 else ("bootstrap" if noisy else "reseeded")
-            configs.append(dict(base, options=options, series=s, dim=d, role=role,
-                                seed=int(seeds[d_i * n_members + k]), index=k))
-    return configs
+    if regulariser:
+        options.setdefault("regulariser", regulariser)
+    dims = [embedding.dim, embedding.reference_dim] if reference else [embedding.dim]
+    return [dict(base, options=options, series=y, dim=d, role="reseeded",
+                 seed=int(seeds[d_i * n_members + k]), index=k)
+            for d_i, d in enumerate(dims) for k in range(n_members)
+            if (d_i, k) != (0, 0)]
 
 
 def _combine(y, dt, embedding, members, references, first, notes, options):
