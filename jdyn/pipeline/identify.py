@@ -10,9 +10,10 @@ So an exponent of the main ensemble is *identified* when
 1. its spread across the ensemble's usable members is small: at most
    ``spread_rtol · |λ| + spread_atol · scale`` with ``scale`` the largest |exponent|
    of the ensemble's median spectrum (the spectrum's own unit); and
-2. it is matched one-to-one (closest pairs first) by an exponent of a *reference*
-   ensemble at another embedding dimension within twice their combined spread plus
-   ``match_atol · scale``. The reference is the smallest dimension that embeds the
+2. it is matched one-to-one (closest pairs first) by an exponent in at least half of
+   the usable members of a *reference* ensemble at another embedding dimension,
+   within ``√8 · spread + match_atol · scale`` (twice the combined spread of two
+   members). The reference is the smallest dimension that embeds the
    data (:func:`jdyn.embedding.choose_dim`) when the main one is larger — its
    spectrum has no room for the main one's extra exponents — and the next dimension
    otherwise.
@@ -80,17 +81,23 @@ def identify_exponents(main, reference=None, *, spread_rtol=0.25, spread_atol=0.
                f"|λ| = {abs(c):.3g}") for c, s, ok in zip(center, spread, consistent)]
     if not reference:
         return Identification(~consistent, center, spread, None, tuple(reasons))
-    n_center, n_spread = ensemble_spectrum(reference)
+    n_center, _ = ensemble_spectrum(reference)
     at = f"dim {reference[0].dim}"
-    if not np.all(np.isfinite(n_center)):
+    rows = [m.exponents for m in reference if m.usable]
+    if not rows:
         reasons = [r + f"; no usable member at {at}" for r in reasons]
         return Identification(~consistent, center, spread, n_center, tuple(reasons))
-    tol = 2.0 * np.hypot(spread[:, None], n_spread[None, :]) + match_atol * scale
-    matched = _match(center, n_center, tol)
-    for i, j in enumerate(matched):
-        reasons[i] += (f"; matches {n_center[j]:.3g} at {at}" if j >= 0
-                       else f"; no match at {at}")
-    spurious = ~consistent | (matched < 0)
+    # Each reference member is matched on its own: where a spurious exponent falls
+    # between true ones in some members and not in others, a per-index median of the
+    # reference spectra mixes the two and matches neither.
+    tol = np.sqrt(8.0) * spread + match_atol * scale
+    hits = np.zeros(center.size, dtype=int)
+    for row in rows:
+        hits += _match(center, row, np.broadcast_to(tol[:, None], (center.size, row.size))) >= 0
+    matched = 2 * hits >= len(rows)
+    for i in range(center.size):
+        reasons[i] += f"; matched in {hits[i]} of {len(rows)} members at {at}"
+    spurious = ~consistent | ~matched
     return Identification(spurious, center, spread, n_center, tuple(reasons))
 
 
