@@ -166,6 +166,13 @@ def test_same_seed_same_fit(henon_x):
     ({"model": "transformer"}, None, "model"),
     ({"validation_fraction": 0.7}, None, "validation_fraction"),
     ({"dim": 0}, None, "dim"),
+    ({"noise_level": -0.1}, None, "noise_level"),
+    ({"noise_level": float("nan")}, None, "noise_level"),
+    ({"noise_level": 1.5}, None, "noise_level is a fraction"),
+    ({"regulariser": "logdet", "logdet_target": float("inf")}, None, "logdet_target must be finite"),
+    ({"logdet_average": True}, None, "logdet_average=True"),
+    ({"regulariser": "auto", "strength": 3.0}, None, "strength must be 'auto'"),
+    ({"bound_outputs": "yes"}, None, "bound_outputs"),
 ])
 def test_bad_input_is_refused_before_training(henon_x, kwargs, data, match):
     kwargs = {"max_iter": 2, "regulariser": "weight_decay", **kwargs}

@@ -236,6 +236,26 @@ def test_logdet_companion_equals_slogdet_of_companion_matrix(dim):
     assert fd_error(term, model, Batch(X)) <= TOL
 
 
+@pytest.mark.parametrize("companion", [False, True])
+def test_logdet_mean_target_value_and_gradient(companion):
+    """The mean constraint: ½ (mean log|det| − c)², a different function from the
+    pointwise target's mean of squares, checked by value and finite differences."""
+    sizes = [3, 6, 1] if companion else [2, 6, 2]
+    model = make_model(sizes, "tanh", "identity", 3)
+    X = np.random.default_rng(3).standard_normal((7, sizes[0]))
+    if companion:
+        logdet = np.log(np.abs(model.jacobian(X)[:, 0, -1]))
+    else:
+        logdet = np.linalg.slogdet(model.jacobian(X))[1]
+    term = LogDetTarget(-1.0, companion=companion, average=True)
+    value, _ = term(model, Batch(X))
+    assert value == pytest.approx(0.5 * (logdet.mean() + 1.0) ** 2, rel=1e-10)
+    assert value < LogDetTarget(-1.0, companion=companion)(model, Batch(X))[0]
+    assert fd_error(term, model, Batch(X)) <= TOL
+    with pytest.raises(ValueError, match="one mean value"):
+        LogDetTarget("c", average=True)
+
+
 def test_logdet_rejects_wrong_shapes():
     X = np.zeros((3, 2))
     with pytest.raises(ValueError, match="square Jacobian.*companion=True"):

@@ -39,7 +39,8 @@ def build_model(kind, n_in, n_out, hidden=(30,), activation="tanh", degree=3, rn
     raise ValueError(f"model must be one of {MODEL_KINDS}; got {kind!r}")
 
 
-def build_objective(regulariser, strength, *, logdet_target=None, companion=False, rng=None):
+def build_objective(regulariser, strength, *, logdet_target=None, companion=False,
+                    logdet_average=False, rng=None):
     """Data MSE plus ``strength`` × the named regulariser (the objective of a plain fit)."""
     terms = [MeanSquaredError()]
     if regulariser in ("none", "eiv", "auto") or strength == 0:
@@ -54,7 +55,8 @@ def build_objective(regulariser, strength, *, logdet_target=None, companion=Fals
         if logdet_target is None:
             raise ValueError("regulariser='logdet' needs logdet_target, the known "
                              "log|det J| of the map (for Hénon: log b)")
-        terms.append(LogDetTarget(float(logdet_target), companion=companion, weight=strength))
+        terms.append(LogDetTarget(float(logdet_target), companion=companion,
+                                  average=logdet_average, weight=strength))
     else:
         raise ValueError(f"regulariser must be one of {REGULARISERS}; got {regulariser!r}")
     objective = terms[0]

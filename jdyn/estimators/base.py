@@ -164,6 +164,14 @@ class MapEstimator(ABC):
                              "log|det J| of the map (e.g. log(0.3) for Hénon)")
         if self.noise_level is not None:
             check_positive(self.noise_level, "noise_level", allow_zero=True)
+            if self.noise_level >= 1:
+                raise ValueError("noise_level is a fraction of the series' std and must be "
+                                 f"below 1; got {self.noise_level!r}")
+        if self.logdet_target is not None and not np.isfinite(float(self.logdet_target)):
+            raise ValueError(f"logdet_target must be finite; got {self.logdet_target!r}")
+        if self.logdet_average and self.logdet_target is None:
+            raise ValueError("logdet_average=True constrains the mean of log|det J| to "
+                             "logdet_target, which is not given")
 
     def fit(self, data, y=None):
         """Fit the map to ``data`` (see the class docstring for accepted types); returns self."""
@@ -183,7 +191,8 @@ class MapEstimator(ABC):
             if start is not None:
                 model.params = start
             objective = build_objective(plain, strength, logdet_target=self._logdet_per_step,
-                                        companion=self._companion, rng=int(seeds[0]))
+                                        companion=self._companion,
+                                        logdet_average=self.logdet_average, rng=int(seeds[0]))
             if self.weight_decay and plain != "weight_decay":
                 objective = objective + WeightDecay(self.weight_decay)
             if self._guard is not None:
@@ -273,7 +282,8 @@ class MapEstimator(ABC):
         if self.logdet_target is not None:
             # The constraint is brought in on the observed pairs before the joint fit:
             # started from a Jacobian far from it, the joint fit can fall into a wrong orbit.
-            terms.append(LogDetTarget(self._logdet_per_step, companion=self._companion))
+            terms.append(LogDetTarget(self._logdet_per_step, companion=self._companion,
+                                      average=self.logdet_average))
             train(self.model_, build_objective("none", 0.0) + terms[-1], X, T,
                   method=self.method, max_iter=self.max_iter, progress=self.progress)
         out = fit_errors_in_variables(

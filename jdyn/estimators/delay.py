@@ -52,6 +52,9 @@ class DelayMapEstimator(MapEstimator):
     logdet_target : float, optional
         Known ``log|det J|`` per sample (used by "logdet", and by "eiv" if given); the
         map's own target over one step of ``lag`` samples is ``lag`` times this.
+    logdet_average : bool
+        Constrain the *mean* of ``log|det J|`` (the sum of the exponents, per sample:
+        a flow's known mean divergence times dt) instead of its value at every state.
     noise_level : float, optional
         Known observational noise std as a fraction of the series' std (as in
         :func:`jdyn.systems.add_observational_noise`); "eiv" estimates it otherwise.
@@ -96,22 +99,22 @@ class DelayMapEstimator(MapEstimator):
     _companion = True
     _n_observed = 1        # the window's first entry is the observation
     _param_names = ("dim", "lag", "model", "hidden", "activation", "degree", "regulariser",
-                    "strength", "logdet_target", "noise_level", "weight_decay",
-                    "bound_outputs", "residual",
+                    "strength", "logdet_target", "logdet_average", "noise_level",
+                    "weight_decay", "bound_outputs", "residual",
                     "dt", "method", "max_iter", "validation_fraction", "patience",
                     "progress", "rng")
 
     def __init__(self, dim=2, lag=1, *, model="mlp", hidden=(30,), activation="tanh",
                  degree=3, regulariser="auto", strength="auto", logdet_target=None,
-                 noise_level=None, weight_decay=0.0, bound_outputs="auto", residual=False,
-                 dt=None,
-                 method="lbfgs", max_iter=1000, validation_fraction=0.2, patience=50,
-                 progress=False, rng=None):
+                 logdet_average=False, noise_level=None, weight_decay=0.0,
+                 bound_outputs="auto", residual=False, dt=None, method="lbfgs",
+                 max_iter=1000, validation_fraction=0.2, patience=50, progress=False,
+                 rng=None):
         self.dim, self.lag, self.model, self.hidden = dim, lag, model, hidden
         self.activation, self.degree, self.regulariser = activation, degree, regulariser
         self.strength, self.logdet_target, self.noise_level = strength, logdet_target, noise_level
         self.weight_decay, self.residual, self.dt, self.method = weight_decay, residual, dt, method
-        self.bound_outputs = bound_outputs
+        self.bound_outputs, self.logdet_average = bound_outputs, logdet_average
         self.max_iter, self.validation_fraction = max_iter, validation_fraction
         self.patience, self.progress, self.rng = patience, progress, rng
 

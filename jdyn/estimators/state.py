@@ -33,14 +33,15 @@ class StateMapEstimator(MapEstimator):
     _param_names = tuple(p for p in DelayMapEstimator._param_names if p not in ("dim", "lag"))
 
     def __init__(self, *, model="mlp", hidden=(30,), activation="tanh", degree=3,
-                 regulariser="auto", strength="auto", logdet_target=None, noise_level=None,
-                 weight_decay=0.0, bound_outputs="auto", residual=False, dt=None, method="lbfgs",
-                 max_iter=1000,
-                 validation_fraction=0.2, patience=50, progress=False, rng=None):
+                 regulariser="auto", strength="auto", logdet_target=None,
+                 logdet_average=False, noise_level=None, weight_decay=0.0,
+                 bound_outputs="auto", residual=False, dt=None, method="lbfgs",
+                 max_iter=1000, validation_fraction=0.2, patience=50, progress=False,
+                 rng=None):
         self.model, self.hidden, self.activation, self.degree = model, hidden, activation, degree
         self.regulariser, self.strength, self.logdet_target = regulariser, strength, logdet_target
         self.noise_level, self.weight_decay, self.residual = noise_level, weight_decay, residual
-        self.bound_outputs = bound_outputs
+        self.bound_outputs, self.logdet_average = bound_outputs, logdet_average
         self.dt, self.method, self.max_iter = dt, method, max_iter
         self.validation_fraction, self.patience = validation_fraction, patience
         self.progress, self.rng = progress, rng

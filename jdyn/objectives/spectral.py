@@ -160,6 +160,11 @@ class LogDetTarget(Term):
 
     For the Hénon map, ``c = log 0.3`` everywhere (``det J = −b``).
 
+    With ``average=True`` the target is on the *mean* instead,
+    ``½ (mean_b log|det M_b| − c)²``: the sum of the Lyapunov exponents, which a user
+    may know (a flow's mean divergence: Lorenz ``−(σ + 1 + β)`` per unit time, so
+    ``c = −(σ + 1 + β)·Δt`` per step of Δt) where the pointwise value varies.
+
     A sample with ``det M = 0`` makes the value ``inf`` (and the gradient NaN), which
     training reports as divergence of this term.
 
@@ -170,14 +175,22 @@ class LogDetTarget(Term):
     companion : bool, default False
     column : int, default -1
         The oldest delay's input index (``companion=True`` only).
+    average : bool, default False
+        Target the mean of ``log|det M|`` over the batch (one number) instead of each
+        sample's.
     weight : float
     name : str, default "logdet"
     """
 
     default_name = "logdet"
 
-    def __init__(self, target=0.0, *, companion=False, column=-1, weight=1.0, name=None):
+    def __init__(self, target=0.0, *, companion=False, column=-1, average=False, weight=1.0,
+                 name=None):
         super().__init__(weight, name)
+        self.average = bool(average)
+        if self.average and isinstance(target, str):
+            raise ValueError("average=True targets one mean value; got a per-sample target "
+                             f"{target!r}")
         if not isinstance(target, str):
             target = float(target)
             if not np.isfinite(target):
@@ -200,12 +213,12 @@ class LogDetTarget(Term):
         sign, logdet = np.linalg.slogdet(J)
         if np.any(sign == 0):
             return np.inf, np.full(model.n_params, np.nan)
-        d = logdet - c
+        d = self._residual(logdet, c)
         Jinv = np.linalg.inv(J)
         # Row j of J⁻¹ is J⁻ᵀ e_j; the direction axis runs over j.
         U = (d / B)[None, :, None] * Jinv.transpose(1, 0, 2)
         _, grad = jprop.bilinear_jacobian(model, X, U, unit_seeds(model.n_in, B))
-        return 0.5 * float(d @ d) / B, grad
+        return self._value(d, B), grad
 
     def _companion(self, model, X, B, c):
         if model.n_out != 1:
@@ -218,6 +231,15 @@ class LogDetTarget(Term):
         g = model.jvp(X, e)[:, 0]
         if np.any(g == 0):
             return np.inf, np.full(model.n_params, np.nan)
-        d = np.log(np.abs(g)) - c
+        d = self._residual(np.log(np.abs(g)), c)
         _, grad = jprop.bilinear_jacobian(model, X, (d / (B * g))[:, None], e)
-        return 0.5 * float(d @ d) / B, grad
+        return self._value(d, B), grad
+
+    def _residual(self, logdet, c):
+        """Per sample: ``log|det| − c``, or the mean's residual on every sample (the
+        gradient of ½ (mean − c)² is the mean's residual times the mean gradient)."""
+        d = logdet - c
+        return np.full_like(d, d.mean()) if self.average else d
+
+    def _value(self, d, B):
+        return 0.5 * float(d[0] ** 2) if self.average else 0.5 * float(d @ d) / B
