@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 
 import numpy as np
 
+from ._accuracy_summary import summarise
 from ._esn import esn_exponents
 
-__all__ = ["CASES", "add_arguments", "run", "measure_case"]
+__all__ = ["CASES", "add_arguments", "run", "measure_case", "series", "truth"]
 
 #: name → (system, observed coordinate, dt (None: a map), noise level)
 CASES = {
@@ -70,13 +70,14 @@ def series(case, seed, n=5000):
     return add_observational_noise(x, level, rng=seed + 1000), dt
 
 
-def measure_case(case, seed, *, peers=True, n=5000, jobs=None):
-    """One row: jdyn's default analysis and the peers' estimates on one series."""
+def measure_case(case, seed, *, peers=True, n=5000, jobs=None, dim=None):
+    """One row: jdyn's default analysis (``dim`` given: at that embedding) and the
+    peers' estimates on one series."""
     import jdyn
     y, dt = series(case, seed, n)
     start = time.perf_counter()
-    a = jdyn.analyse(y, dt=dt, jobs=jobs)
-    row = {"case": case, "seed": seed, "seconds": time.perf_counter() - start,
+    a = jdyn.analyse(y, dt=dt, jobs=jobs, dim=dim)
+    row = {"case": case, "seed": seed, "dim": dim, "seconds": time.perf_counter() - start,
            "jdyn": {"exponents": a.exponents.tolist(), "sigma": a.exponents_stderr.tolist(),
                     "all_exponents": a.all_exponents.tolist(),
                     "spurious": a.spurious.tolist(),
@@ -150,51 +151,6 @@ def _pysindy(y, dt, lag, dim):
     return {"exponents": res.exponents.tolist(), "threshold": threshold}
 
 
-def summarise(rows, truths):
-    """Per case and invariant: mean ± sd, RMS error, coverage and σ / RMS (jdyn)."""
-    lines = []
-    for case in dict.fromkeys(r["case"] for r in rows):
-        tr = truths[case]
-        rs = [r for r in rows if r["case"] == case]
-        lines.append(f"{case}: {len(rs)} seeds; truth {np.round(tr['exponents'], 4).tolist()}, "
-                     f"D_KY {tr['kaplan_yorke']}, D2 {tr['correlation_dim']}")
-        k = len(tr["exponents"])
-        counts = [len(r["jdyn"]["exponents"]) for r in rs]
-        lines.append(f"  identified exponents: {counts} (truth {k})")
-        for i in range(k):
-            est = [(r["jdyn"]["exponents"][i], r["jdyn"]["sigma"][i]) for r in rs
-                   if len(r["jdyn"]["exponents"]) == k]
-            lines.append("  " + _row(f"λ{i + 1}", est, tr["exponents"][i], rs, i))
-        for key in ("kaplan_yorke", "correlation_dim"):
-            est = [(r["jdyn"][key], r["jdyn"][key + "_sigma"]) for r in rs]
-            lines.append("  " + _row(key, est, tr[key], rs, key))
-    return "\n".join(lines)
-
-
-def _row(label, est, true, rows, peer_key):
-    if true is None or not est:
-        return f"{label}: no scored estimate"
-    v = np.array([e[0] for e in est], float)
-    s = np.array([e[1] for e in est], float)
-    rms = math.sqrt(np.nanmean((v - true) ** 2))
-    cover = int(np.sum(np.abs(v - true) <= 2 * s))
-    text = (f"{label}: jdyn {np.nanmean(v):.4f} ± {np.nanstd(v):.4f} (truth {true:.4f}), "
-            f"RMS err {rms:.4f}, truth within 2σ {cover}/{len(v)}, "
-            f"median σ/RMS {np.nanmedian(s) / max(rms, 1e-12):.2f}")
-    for peer in ("nolds", "pysindy", "esn"):
-        vals = []
-        for r in rows:
-            p = r.get(peer, {})
-            if isinstance(peer_key, int) and len(p.get("exponents", [])) > peer_key:
-                vals.append(p["exponents"][peer_key])
-            elif peer_key == "correlation_dim" and "correlation_dim" in p:
-                vals.append(p["correlation_dim"])
-        if vals:
-            vals = np.array(vals)
-            text += f"; {peer} {vals.mean():.4f} ± {vals.std():.4f} (RMS {math.sqrt(np.mean((vals - true) ** 2)):.4f})"
-    return text
-
-
 def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--cases", default=",".join(CASES),
                         help=f"comma-separated, from {', '.join(CASES)}")
@@ -202,18 +158,30 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--dim", type=int, default=None,
+                        help="embedding dimension (default: chosen from the data)")
     parser.add_argument("--out", default="accuracy.jsonl", help="JSON lines, appended")
+    parser.add_argument("--summarise", metavar="FILE", default=None,
+                        help="print the summary of rows saved in FILE and exit")
 
 
 def run(args) -> int:
+    if args.summarise:
+        with open(args.summarise) as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+        print(summarise(rows, {c: truth(c) for c in dict.fromkeys(r["case"] for r in rows)}))
+        return 0
     cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in CASES]
     if unknown:
         raise ValueError(f"--cases: unknown {unknown}; choose from {list(CASES)}")
+    if args.dim is not None and args.dim < 1:
+        raise ValueError(f"--dim must be >= 1; got {args.dim}")
     rows, truths = [], {c: truth(c) for c in cases}
     for case in cases:
         for seed in range(args.seeds):
-            row = measure_case(case, seed, peers=not args.no_peers, n=args.n, jobs=args.jobs)
+            row = measure_case(case, seed, peers=not args.no_peers, n=args.n, jobs=args.jobs,
+                               dim=args.dim)
             rows.append(row)
             with open(args.out, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
