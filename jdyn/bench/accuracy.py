@@ -98,11 +98,12 @@ def _peers(y, dt, lag):
     emb = 2 if dt is None else 3
     tau = 1.0 if dt is None else dt
     try:
-        le = baselines.lyap_e(y, emb_dim=emb * lag if dt else emb, matrix_dim=emb, tau=tau)
+        # nolds' lyap_e spaces its matrix_dim delays (emb_dim − 1) / (matrix_dim − 1) apart
+        le = baselines.lyap_e(y, emb_dim=(emb - 1) * lag + 1, matrix_dim=emb, tau=tau)
         out["nolds"] = {"exponents": np.asarray(le.value).tolist(),
                         "correlation_dim": float(baselines.corr_dim(y, emb, lag=lag).value)}
-    except ImportError as exc:
-        out["nolds"] = {"error": str(exc)}
+    except (ImportError, ValueError) as exc:      # a peer's failure is a result, not a crash
+        out["nolds"] = {"error": f"{type(exc).__name__}: {exc}"}
     sindy = _pysindy(y, dt, lag, emb)
     if sindy is not None:
         out["pysindy"] = sindy
