@@ -19,21 +19,25 @@ def summarise(rows, truths):
     of the truth by ± 2σ, σ / RMS, and the peers' mean ± sd and RMS; then the pooled
     calibration. ``truths``: case → {"exponents", "kaplan_yorke", "correlation_dim"}."""
     # A rerun of the same (case, seed, dim) replaces the earlier row.
-    rows = list({(r["case"], r["seed"], r.get("dim")): r for r in rows}.values())
+    rows = list({_key(r) + (r["seed"],): r for r in rows}.values())
     lines, pairs = [], []
-    for key in dict.fromkeys((r["case"], r.get("dim")) for r in rows):
-        case, dim = key
-        tr = truths[case]
-        rs = [r for r in rows if (r["case"], r.get("dim")) == key]
-        lines += _case_lines(case, dim, tr, rs, pairs)
+    for key in dict.fromkeys(_key(r) for r in rows):
+        case, dim, regulariser = key
+        rs = [r for r in rows if _key(r) == key]
+        lines += _case_lines(case, dim, regulariser, truths[case], rs, pairs)
     lines.append(_calibration(pairs))
     return "\n".join(lines)
 
 
-def _case_lines(case, dim, tr, rs, pairs):
+def _key(row):
+    return row["case"], row.get("dim"), row.get("regulariser")
+
+
+def _case_lines(case, dim, regulariser, tr, rs, pairs):
     k = len(tr["exponents"])
     counts = [len(r["jdyn"]["exponents"]) for r in rs]
-    head = f"{case}" + ("" if dim is None else f" (dim {dim})")
+    head = case + "".join(f" ({k} {v})" for k, v in (("dim", dim), ("fit", regulariser))
+                          if v is not None)
     lines = [f"{head}: {len(rs)} seeds; truth {np.round(tr['exponents'], 4).tolist()}, "
              f"D_KY {_fmt(tr['kaplan_yorke'])}, D2 {_fmt(tr['correlation_dim'])}; "
              f"{np.mean([r['seconds'] for r in rs]):.0f} s per analysis",
@@ -46,7 +50,8 @@ def _case_lines(case, dim, tr, rs, pairs):
     for i in range(k):
         est = [(r["jdyn"]["exponents"][i], r["jdyn"]["sigma"][i]) for r in rs
                if len(r["jdyn"]["exponents"]) == k]
-        pairs += [(case, f"λ{i + 1}", v, s, tr["exponents"][i]) for v, s in est]
+        if regulariser is None:          # calibration: the default path only
+            pairs += [(case, f"λ{i + 1}", v, s, tr["exponents"][i]) for v, s in est]
         lines.append("  " + _row(f"λ{i + 1}", est, tr["exponents"][i], rs, i))
     for name in ("kaplan_yorke", "correlation_dim"):
         est = [(r["jdyn"][name], r["jdyn"][name + "_sigma"]) for r in rs]

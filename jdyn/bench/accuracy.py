@@ -70,14 +70,17 @@ def series(case, seed, n=5000):
     return add_observational_noise(x, level, rng=seed + 1000), dt
 
 
-def measure_case(case, seed, *, peers=True, n=5000, jobs=None, dim=None):
-    """One row: jdyn's default analysis (``dim`` given: at that embedding) and the
-    peers' estimates on one series."""
+def measure_case(case, seed, *, peers=True, n=5000, jobs=None, dim=None, regulariser=None):
+    """One row: jdyn's default analysis (``dim`` given: at that embedding; a
+    ``regulariser`` given: that fit instead of the default "auto") and the peers'
+    estimates on one series."""
     import jdyn
     y, dt = series(case, seed, n)
     start = time.perf_counter()
-    a = jdyn.analyse(y, dt=dt, jobs=jobs, dim=dim)
-    row = {"case": case, "seed": seed, "dim": dim, "seconds": time.perf_counter() - start,
+    options = {} if regulariser is None else {"regulariser": regulariser}
+    a = jdyn.analyse(y, dt=dt, jobs=jobs, dim=dim, **options)
+    row = {"case": case, "seed": seed, "dim": dim, "regulariser": regulariser,
+           "seconds": time.perf_counter() - start,
            "jdyn": {"exponents": a.exponents.tolist(), "sigma": a.exponents_stderr.tolist(),
                     "all_exponents": a.all_exponents.tolist(),
                     "spurious": a.spurious.tolist(),
@@ -161,6 +164,8 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--dim", type=int, default=None,
                         help="embedding dimension (default: chosen from the data)")
+    parser.add_argument("--regulariser", default=None,
+                        help="fit every member with this regulariser (default: 'auto')")
     parser.add_argument("--out", default="accuracy.jsonl", help="JSON lines, appended")
     parser.add_argument("--summarise", metavar="FILE", default=None,
                         help="print the summary of rows saved in FILE and exit")
@@ -182,7 +187,7 @@ def run(args) -> int:
     for case in cases:
         for seed in range(args.seeds):
             row = measure_case(case, seed, peers=not args.no_peers, n=args.n, jobs=args.jobs,
-                               dim=args.dim)
+                               dim=args.dim, regulariser=args.regulariser)
             rows.append(row)
             with open(args.out, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
