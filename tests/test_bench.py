@@ -126,3 +126,36 @@ def test_peers_check_and_cross_ratios():
         assert set(pe["cross"]) == set(OBJ) and pe["cross"]["data"]["pass"] is None
         assert isinstance(pe["cross"]["vjp"]["pass"], bool)
     assert "Peers:" in bench.format_report(res)
+
+
+def test_train_bench_times_default_eiv_against_plain_fits():
+    from jdyn.bench import train
+    res = train.measure_eiv(n=200, seeds=(0,), hidden=4)
+    (row,) = res["rows"]
+    assert row["eiv_s"] > 0 and row["plain_s"] > 0
+    assert row["ratio"] == pytest.approx(row["eiv_s"] / row["plain_s"])
+    assert "target ≤ 4" in train.format_eiv_report(res)
+
+
+def _row(case, seed, exponents, sigma, **extra):
+    jd = {"exponents": exponents, "sigma": sigma, "kaplan_yorke": 1.25,
+          "kaplan_yorke_sigma": 0.01, "correlation_dim": 1.2, "correlation_dim_sigma": 0.02}
+    return {"case": case, "seed": seed, "seconds": 1.0, "jdyn": jd, **extra}
+
+
+def test_accuracy_summary_scores_coverage_and_peers():
+    from jdyn.bench._accuracy_summary import summarise
+    truths = {"henon-5": {"exponents": [0.42, -1.62], "kaplan_yorke": 1.258,
+                          "correlation_dim": 1.21}}
+    rows = [_row("henon-5", 0, [0.41, -1.60], [0.01, 0.05],
+                 pysindy={"exponents": [0.40, -1.70]}),
+            _row("henon-5", 1, [0.43, -1.40], [0.002, 0.05]),    # λ2 outside 2σ
+            _row("henon-5", 2, [0.42], [0.01])]                  # one exponent: not scored
+    text = summarise(rows, truths)
+    assert "identified exponents: [2, 2, 1] (truth 2; right in 2/3)" in text
+    assert "λ2: jdyn -1.5000" in text and "truth within 2σ 1/2" in text
+    assert "pysindy -1.7000" in text
+    assert "calibration: truth within 2σ in 2/4" in text
+    # a rerun replaces the row it repeats
+    again = summarise(rows + [_row("henon-5", 1, [0.42, -1.62], [0.01, 0.05])], truths)
+    assert "truth within 2σ in 4/4" in again
