@@ -150,12 +150,16 @@ def test_accuracy_summary_scores_coverage_and_peers():
     rows = [_row("henon-5", 0, [0.41, -1.60], [0.01, 0.05],
                  pysindy={"exponents": [0.40, -1.70]}),
             _row("henon-5", 1, [0.43, -1.40], [0.002, 0.05]),    # λ2 outside 2σ
-            _row("henon-5", 2, [0.42], [0.01])]                  # one exponent: not scored
+            _row("henon-5", 2, [0.42], [0.01])]                  # one exponent: λ1 only
     text = summarise(rows, truths)
     assert "identified exponents: [2, 2, 1] (truth 2; right in 2/3)" in text
     assert "λ2: jdyn -1.5000" in text and "truth within 2σ 1/2" in text
     assert "pysindy -1.7000" in text
-    assert "calibration: truth within 2σ in 2/4" in text
+    assert "λ1: jdyn 0.4200" in text and "truth within 2σ 3/3" in text
+    assert "calibration: truth within 2σ in 3/5" in text
     # a rerun replaces the row it repeats
     again = summarise(rows + [_row("henon-5", 1, [0.42, -1.62], [0.01, 0.05])], truths)
-    assert "truth within 2σ in 4/4" in again
+    assert "truth within 2σ in 5/5" in again
+    from jdyn.bench._accuracy_summary import markdown_table
+    table = markdown_table(rows, truths)
+    assert "| henon-5 | λ2 | -1.62 | -1.5 ± 0.1 (2/3) | 0.156 | 1/2 |" in table

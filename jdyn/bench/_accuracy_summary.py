@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-__all__ = ["summarise"]
+__all__ = ["summarise", "markdown_table"]
 
 PEERS = ("nolds", "pysindy", "esn")
 #: A flow's exponent counted as "the zero one" within this (per unit time).
@@ -48,8 +48,7 @@ def _case_lines(case, dim, regulariser, tr, rs, pairs):
         lines.append(f"  exponents within {ZERO_TOL} of zero: {zeros} (exactly one in "
                      f"{sum(z == 1 for z in zeros)}/{len(zeros)})")
     for i in range(k):
-        est = [(r["jdyn"]["exponents"][i], r["jdyn"]["sigma"][i]) for r in rs
-               if len(r["jdyn"]["exponents"]) == k]
+        est = _exponent_estimates(rs, i, k)
         if regulariser is None:          # calibration: the default path only
             pairs += [(case, f"λ{i + 1}", v, s, tr["exponents"][i]) for v, s in est]
         lines.append("  " + _row(f"λ{i + 1}", est, tr["exponents"][i], rs, i))
@@ -57,6 +56,14 @@ def _case_lines(case, dim, regulariser, tr, rs, pairs):
         est = [(r["jdyn"][name], r["jdyn"][name + "_sigma"]) for r in rs]
         lines.append("  " + _row(name, est, tr[name], rs, name))
     return lines
+
+
+def _exponent_estimates(rows, i, k):
+    """(value, σ) of identified exponent ``i`` per row: the largest one (λ1) whenever
+    any was identified, the others only where the identified count is the truth's
+    (matching by index would score a spurious one)."""
+    return [(r["jdyn"]["exponents"][i], r["jdyn"]["sigma"][i]) for r in rows
+            if (i == 0 and r["jdyn"]["exponents"]) or len(r["jdyn"]["exponents"]) == k]
 
 
 def _row(label, est, true, rows, peer_key):
@@ -105,3 +112,49 @@ def _calibration(pairs):
 
 def _fmt(value):
     return "—" if value is None else f"{value:.4f}"
+
+
+def markdown_table(rows, truths):
+    """One Markdown row per case and invariant: truth, jdyn (mean ± sd, RMS, coverage,
+    σ/RMS) and each peer's mean ± sd (RMS); unscored cells say why."""
+    rows = list({_key(r) + (r["seed"],): r for r in rows}.values())
+    head = ("| case | invariant | truth | jdyn | RMS | 2σ | σ/RMS | nolds | PySINDy | ESN |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
+    out = [head]
+    for key in dict.fromkeys(_key(r) for r in rows):
+        case, dim, regulariser = key
+        tr = truths[case]
+        rs = [r for r in rows if _key(r) == key]
+        label = case + "".join(f", {k} {v}" for k, v in (("dim", dim), ("fit", regulariser))
+                               if v is not None)
+        k = len(tr["exponents"])
+        names = [(f"λ{i + 1}", i, tr["exponents"][i]) for i in range(k)]
+        names += [("D_KY", "kaplan_yorke", tr["kaplan_yorke"]),
+                  ("D2", "correlation_dim", tr["correlation_dim"])]
+        for name, key_, true in names:
+            if isinstance(key_, int):
+                est = _exponent_estimates(rs, key_, k)
+            else:
+                est = [(r["jdyn"][key_], r["jdyn"][key_ + "_sigma"]) for r in rs]
+            out.append(_md_row(label, name, true, est, rs, key_, len(rs)))
+    return "\n".join(out)
+
+
+def _md_row(label, name, true, est, rows, key, n):
+    cells = [label, name, "—" if true is None else f"{true:.4g}"]
+    if true is None or not est:
+        cells += [f"not scored ({len(est)}/{n} with the right count)", "", "", ""]
+    else:
+        v = np.array([e[0] for e in est], float)
+        s = np.array([e[1] for e in est], float)
+        rms = math.sqrt(np.nanmean((v - true) ** 2))
+        cells += [f"{np.nanmean(v):.4g} ± {np.nanstd(v):.2g}" + ("" if len(v) == n
+                                                                 else f" ({len(v)}/{n})"),
+                  f"{rms:.3g}", f"{int(np.sum(np.abs(v - true) <= 2 * s))}/{len(v)}",
+                  f"{np.nanmedian(s) / max(rms, 1e-12):.2f}"]
+    for peer in PEERS:
+        vals = np.array([_peer_value(r.get(peer, {}), key) for r in rows], float)
+        vals = vals[np.isfinite(vals)]
+        cells.append("—" if true is None or not vals.size else
+                     f"{vals.mean():.4g} ± {vals.std():.2g} ({math.sqrt(np.mean((vals - true) ** 2)):.3g})")
+    return "| " + " | ".join(cells) + " |"

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from ._accuracy_summary import summarise
+from ._accuracy_summary import markdown_table, summarise
 from ._esn import esn_exponents
 
 __all__ = ["CASES", "add_arguments", "run", "measure_case", "series", "truth"]
@@ -169,13 +169,16 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--out", default="accuracy.jsonl", help="JSON lines, appended")
     parser.add_argument("--summarise", metavar="FILE", default=None,
                         help="print the summary of rows saved in FILE and exit")
+    parser.add_argument("--markdown", action="store_true",
+                        help="with --summarise: a Markdown table (the docs' format)")
 
 
 def run(args) -> int:
     if args.summarise:
         with open(args.summarise) as fh:
             rows = [json.loads(line) for line in fh if line.strip()]
-        print(summarise(rows, {c: truth(c) for c in dict.fromkeys(r["case"] for r in rows)}))
+        truths = {c: truth(c) for c in dict.fromkeys(r["case"] for r in rows)}
+        print((markdown_table if args.markdown else summarise)(rows, truths))
         return 0
     cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in CASES]
