@@ -49,7 +49,7 @@ def _case_lines(case, dim, regulariser, tr, rs, pairs):
                      f"{sum(z == 1 for z in zeros)}/{len(zeros)})")
     for i in range(k):
         est = _exponent_estimates(rs, i, k)
-        if regulariser is None:          # calibration: the default path only
+        if regulariser is None and dim is None:          # calibration: the default call only
             pairs += [(case, f"λ{i + 1}", v, s, tr["exponents"][i]) for v, s in est]
         lines.append("  " + _row(f"λ{i + 1}", est, tr["exponents"][i], rs, i))
     for name in ("kaplan_yorke", "correlation_dim"):
