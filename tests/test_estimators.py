@@ -209,7 +209,8 @@ def test_clean_henon_mlp_reaches_targets():
     """Issue target: clean Hénon x-series, N = 5000: λ1 within 1%, λ2 within 3%,
     D2 of the model's attractor within 0.03 of the truth's, free run on the attractor."""
     x = Henon().trajectory(5000, rng=0)[:, 0]
-    est = DelayMapEstimator(2, hidden=(30,), max_iter=3000, strength=0.0, rng=0).fit(x)
+    est = DelayMapEstimator(2, hidden=(30,), max_iter=3000, regulariser="none",
+                            rng=0).fit(x)
     inv = est.invariants(n_steps=20000, n_orbits=4)
     lam = inv.lyapunov_free.exponents
     assert inv.free_run_status == "ok"
@@ -222,14 +223,22 @@ def test_clean_henon_mlp_reaches_targets():
 @pytest.mark.slow
 def test_eiv_corrects_noise_bias_on_henon():
     """5% observational noise: errors-in-variables with γ by the discrepancy principle
-    (noise level estimated from the data) brings λ1 within 5% and λ2 within 10%."""
+    (noise level estimated from the data) removes the plain fit's bias. Single fits of
+    one series scatter (λ2 −1.39 … −1.87 over seeds), so the medians of five are
+    compared: λ1 within 3% and closer than the plain fits' (their attenuation bias:
+    REFERENCE.md, 0.394 at 5%), λ2 within 6% (the plain fits' λ2 scatters about the
+    truth here)."""
     x = Henon().trajectory(5000, rng=0)[:, 0]
     y = add_observational_noise(x, 0.05, rng=1)
-    est = DelayMapEstimator(2, hidden=(20,), regulariser="eiv", max_iter=1000, rng=0).fit(y)
-    assert abs(est.noise_level_ - 0.05) < 0.01
-    lam = est.lyapunov_spectrum().exponents
-    assert abs(lam[0] - 0.41922) < 0.05 * 0.41922
-    assert abs(lam[1] + 1.62319) < 0.10 * 1.62319
+    fits = {reg: [DelayMapEstimator(2, hidden=(20,), regulariser=reg, rng=k).fit(y)
+                  for k in range(5)] for reg in ("none", "eiv")}
+    assert all(abs(e.noise_level_ - 0.05) < 0.01 for e in fits["eiv"])
+    lam = {reg: np.median([e.lyapunov_spectrum().exponents for e in ests], axis=0)
+           for reg, ests in fits.items()}
+    truth = np.array([0.41922, -1.62319])
+    assert abs(lam["eiv"][0] - truth[0]) < 0.03 * truth[0]
+    assert abs(lam["eiv"][1] - truth[1]) < 0.06 * abs(truth[1])
+    assert abs(lam["eiv"][0] - truth[0]) < abs(lam["none"][0] - truth[0])
 
 
 def test_time_reversal_flags_the_extra_exponent_of_an_oversized_embedding(henon_x):

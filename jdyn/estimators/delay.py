@@ -63,7 +63,8 @@ class DelayMapEstimator(MapEstimator):
     bound_outputs : {"auto", True, False}
         Penalise outputs beyond the training targets' range at points scattered around
         the data (:mod:`jdyn.estimators._guard`), so that free runs stay on the
-        attractor; zero on the data itself. "auto": for every model but "polynomial".
+        attractor; zero on the data itself. "auto": in the errors-in-variables fit of
+        every model but "polynomial" (see ``MapEstimator._guarded``).
     residual : bool
         Fit ``x[t+lag] − x[t]`` instead of ``x[t+lag]`` (a residual map, for finely
         sampled flows).
