@@ -181,48 +181,62 @@ class MapEstimator(ABC):
         seeds = as_rng(self.rng).integers(2**32, size=2)
         n_val = max(1, int(round(self.validation_fraction * len(X))))
         order = np.random.default_rng(seeds[1]).permutation(len(X))
-        val, tr = order[:n_val], order[n_val:]
-        plain, strengths = self._plain_stage()
+        split = (order[n_val:], order[:n_val])
         self._guard = output_guard(X, T, int(seeds[1]))
-        start = self._warm_start(plain, X[tr], T[tr], int(seeds[0]))
-        self.selection_, fits = [], []
-        for strength in strengths:
-            model = self._new_model(X.shape[1], T.shape[1], int(seeds[0]))
-            if start is not None:
-                model.params = start
-            objective = build_objective(plain, strength, logdet_target=self._logdet_per_step,
-                                        companion=self._companion,
-                                        logdet_average=self.logdet_average, rng=int(seeds[0]))
-            if self.weight_decay and plain != "weight_decay":
-                objective = objective + WeightDecay(self.weight_decay)
-            if self._guarded("plain"):
-                objective = objective + self._guard
-            result = train(model, objective, X[tr], T[tr], method=self.method,
-                           max_iter=self.max_iter, validation=(X[val], T[val]),
-                           patience=self.patience, rng=int(seeds[0]), progress=self.progress)
-            score = float(np.mean((model(X[val]) - T[val]) ** 2))
-            self.selection_.append({"strength": float(strength), "validation_mse": score})
-            fits.append((score, float(strength), model, result.history))
-        _, self.strength_, self.model_, self.history_ = self._select(fits, len(val))
+        self._fit_plain(X, T, split, int(seeds[0]), self._guarded("plain"))
         self.noise_level_ = None
         self.regulariser_ = self._resolve_regulariser(X, T)
         if self.regulariser_ == "eiv":
             self._fit_eiv(z, X, T)
+        elif self.regulariser == "auto" and self._guarded("plain"):
+            # The guarded fit was meant as the start of a noise-aware fit; as the
+            # answer itself it is refitted plainly (the guard bends a plain fit).
+            self._fit_plain(X, T, split, int(seeds[0]), False)
         self.train_series_ = z
         return self
+
+    def _fit_plain(self, X, T, split, seed, guarded):
+        """The ordinary fit(s) on the training part of ``split`` = (train, validation)
+        indices, one per strength, keeping the one ``_select`` picks."""
+        tr, val = split
+        plain, strengths = self._plain_stage()
+        start = self._warm_start(plain, X[tr], T[tr], seed)
+        self.selection_, fits = [], []
+        for strength in strengths:
+            model = self._new_model(X.shape[1], T.shape[1], seed)
+            if start is not None:
+                model.params = start
+            objective = build_objective(plain, strength, logdet_target=self._logdet_per_step,
+                                        companion=self._companion,
+                                        logdet_average=self.logdet_average, rng=seed)
+            if self.weight_decay and plain != "weight_decay":
+                objective = objective + WeightDecay(self.weight_decay)
+            if guarded:
+                objective = objective + self._guard
+            result = train(model, objective, X[tr], T[tr], method=self.method,
+                           max_iter=self.max_iter, validation=(X[val], T[val]),
+                           patience=self.patience, rng=seed, progress=self.progress)
+            score = float(np.mean((model(X[val]) - T[val]) ** 2))
+            self.selection_.append({"strength": float(strength), "validation_mse": score})
+            fits.append((score, float(strength), model, result.history))
+        _, self.strength_, self.model_, self.history_ = self._select(fits, len(val))
 
     def _guarded(self, stage):
         """Whether the ``stage`` ("plain" or "eiv") fit carries the output guard.
 
-        ``bound_outputs="auto"`` guards the errors-in-variables fit of a network: it
-        cleans the series onto the attractor, so nothing in the data constrains the map
-        off it any more (without the guard, Ikeda x free runs diverged or collapsed in
-        every fit). A plain fit sees the noisy scatter around the attractor and is left
-        alone: on clean Hénon x the guard bent it (λ1 0.398 against 0.420). A global
-        polynomial cannot stay in range off the data without bending on it.
+        ``bound_outputs="auto"`` guards the errors-in-variables fit of a network, and
+        the plain fit that starts it: the joint fit cleans the series onto the
+        attractor, so nothing in the data constrains the map off it any more (without
+        the guard, Ikeda x free runs diverged or collapsed in every fit), and a guarded
+        start gives it a better λ2 (Hénon x at 5% noise: −1.62 against −1.45 over 5
+        series). A plain fit that is the answer is left alone: on clean Hénon x the
+        guard bent it (λ1 0.398 against 0.420); ``fit`` refits it without when
+        "auto" settles on the plain fit. A global polynomial cannot stay in range off
+        the data without bending on it.
         """
         if self.bound_outputs == "auto":
-            return stage == "eiv" and self.model != "polynomial"
+            noise_aware = self.regulariser in ("auto", "eiv")
+            return noise_aware and self.model != "polynomial"
         return bool(self.bound_outputs)
 
     def _resolve_regulariser(self, X, T):
