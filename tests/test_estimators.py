@@ -316,3 +316,15 @@ def test_the_output_guard_keeps_noisy_ikeda_free_runs_on_the_attractor():
         assert inv.free_run_status == "ok" and inv.orbits_escaped == 0
     # dim 2 does not embed Ikeda x (choose_dim: 4), so only dim 4's λ1 is the system's
     assert abs(inv.lyapunov_free.exponents[0] - 0.5076) < 0.05
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"correlation_points": 0}, "correlation_points must be >= 100"),
+    ({"correlation_points": -1}, "correlation_points must be >= 100"),
+    ({"n_orbits": 0}, "n_orbits must be >= 1"),
+    ({"n_orbits": 10**6}, "exceeds the"),
+    ({"n_steps": 5}, "n_steps must be >= 20"),
+])
+def test_invariants_refuse_bad_options(poly_fit, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        poly_fit.invariants(**kwargs)

@@ -17,21 +17,19 @@ the discrepancy principle instead (:mod:`jdyn.estimators._eiv`).
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
 
 from .._validation import as_rng, check_int, check_positive
-from ..analysis.correlation import correlation_dim
 from ..analysis.lyapunov import lyapunov_spectrum_from_jacobians
 from ..objectives import LogDetTarget, WeightDecay
 from ..training import train
 from ._builders import MODEL_KINDS, REGULARISERS, build_model, build_objective, strengths_for
 from ._eiv import estimate_noise_level, fit_errors_in_variables
 from ._guard import output_guard
-from ._orbits import free_run
+from ._invariants import Invariants, read_invariants
 
 __all__ = ["MapEstimator", "Invariants"]
 
@@ -39,44 +37,6 @@ __all__ = ["MapEstimator", "Invariants"]
 #: observational noise (std as a fraction of the series'): below it the attenuation
 #: bias of a plain fit is smaller than its other errors (``docs/noisy-data.md``).
 AUTO_NOISE_THRESHOLD = 0.01
-
-#: A free run whose largest exponent is below 2 stderr + this (nats per step or per unit
-#: time) is called non-chaotic: far below any chaotic system's λ1.
-NON_CHAOTIC_TOL = 1e-3
-
-
-@dataclasses.dataclass(frozen=True)
-class Invariants:
-    """Dynamical invariants of a fitted map (exponents per unit time when ``dt_`` is set).
-
-    lyapunov_data : LyapunovResult, along the observed states (Gencay & Dechert, LENNS).
-    lyapunov_free : LyapunovResult, along the model's own free-running orbits (NaN
-        exponents if they diverged).
-    kaplan_yorke : float, of ``lyapunov_free`` (NaN when every free run escaped: the
-        along-data value, ``lyapunov_data.kaplan_yorke``, describes the data, not an
-        attractor of the model). A free run on a cycle or a fixed point keeps its own.
-    correlation_dim : CorrelationDimResult of the free-running attractor, or None.
-    free_run_status, free_run_reason : str: "ok", "diverged", "fixed_point", "periodic"
-        (see :func:`jdyn.estimators.free_run`), or "non_chaotic" when the free
-        runs' largest exponent is not positive within two standard errors (plus
-        ``NON_CHAOTIC_TOL`` per step, for numerically neutral orbits).
-    free_orbit : (n_orbits, n, D) the free-running orbits in standardised units (NaN
-        after an orbit escaped the data's range).
-    correlation_note : why ``correlation_dim`` is None when it was asked for ("" otherwise).
-    orbits_escaped : how many free runs left the data's range (they are left out of
-        ``lyapunov_free`` and ``correlation_dim``; ``free_run_reason`` names them).
-    """
-
-    lyapunov_data: object
-    lyapunov_free: object
-    kaplan_yorke: float
-    correlation_dim: object
-    free_run_status: str
-    free_run_reason: str
-    free_orbit: np.ndarray
-    correlation_note: str = ""
-    orbits_escaped: int = 0
-
 
 class MapEstimator(ABC):
     """Base class of the map estimators; see :class:`DelayMapEstimator` for parameters."""
@@ -365,46 +325,25 @@ class MapEstimator(ABC):
 
         data : the series to evaluate Jacobians along (default: the training series).
         n_steps : length of each free-running orbit (a tenth is discarded as transient).
+        n_orbits : free runs, started at data states drawn with ``rng``.
         rng : seeds the free runs' starting states; default: the estimator's ``rng``
             (so an estimator built with an integer seed gives the same invariants on
             every call).
+        correlation_points : at most this many free-run points for D2 (>= 100).
         """
         self._check_fitted()
+        n_steps = check_int(n_steps, "n_steps", minimum=20)
+        n_orbits = check_int(n_orbits, "n_orbits", minimum=1)
+        correlation_points = check_int(correlation_points, "correlation_points", minimum=100)
         z = self.train_series_ if data is None else self._prepare_more(data)
         states = self._states(z)
-        dt = self._step_time
-        along = lyapunov_spectrum_from_jacobians(self._jacobians_along(states), dt=dt)
+        if n_orbits > len(states):
+            raise ValueError(f"n_orbits={n_orbits} exceeds the {len(states)} data states "
+                             "the free runs start from")
         gen = as_rng(self.rng if rng is None else rng)
-        starts = states[gen.choice(len(states), size=n_orbits, replace=False)]
-        run = free_run(self.step, starts, check_int(n_steps, "n_steps", minimum=20),
-                       states.min(axis=0), states.max(axis=0))
-        if run.status == "diverged":
-            free = dataclasses.replace(
-                along, exponents=np.full_like(along.exponents, np.nan),
-                stderr=np.full_like(along.stderr, np.nan), kaplan_yorke=np.nan,
-                diverged=True, reason=run.reason, per_orbit=None)
-        else:
-            tail = run.orbit[run.stayed, n_steps // 10:]
-            Js = self.state_jacobians(tail.reshape(-1, tail.shape[-1]))
-            free = lyapunov_spectrum_from_jacobians(
-                Js.reshape(len(tail), -1, *Js.shape[1:]), dt=dt)
-        status, reason = run.status, run.reason
-        if status == "ok" and free.exponents[0] <= 2.0 * free.stderr[0] + NON_CHAOTIC_TOL:
-            # A cycle of a flow, or a torus, never repeats exactly; its signature is a
-            # largest exponent that is not positive.
-            status = "non_chaotic"
-            reason = (f"the free runs are not chaotic: largest exponent "
-                      f"{free.exponents[0]:.3g} ± {free.stderr[0]:.2g} (a limit cycle or torus)")
-        cd, cd_note = None, ""
-        if correlation and run.status == "ok":
-            pts = run.orbit[run.stayed, n_steps // 10:].reshape(-1, run.orbit.shape[-1])
-            pts = pts[::max(1, len(pts) // correlation_points)]
-            try:
-                cd = correlation_dim(pts)
-            except ValueError as exc:      # no scaling region: reported, not fatal
-                cd_note = f"correlation dimension not estimated: {exc}"
-        return Invariants(along, free, free.kaplan_yorke, cd, status, reason, run.orbit,
-                          cd_note, int(np.sum(~run.stayed)))
+        return read_invariants(self, states, n_steps=n_steps, n_orbits=n_orbits, gen=gen,
+                               correlation=correlation,
+                               correlation_points=correlation_points)
 
     def lyapunov_spectrum(self, data=None, *, along="data", n_steps=5000, n_orbits=4,
                           rng=None):
