@@ -164,3 +164,23 @@ def test_a_true_exponent_estimated_less_well_in_the_larger_embedding_is_kept():
                                       [0.427, -0.789, -1.322], [0.418, -0.919, -1.315],
                                       [0.404, -0.815, -1.256], [0.422, -0.886, -1.431])]
     assert identify_exponents(main, reference).spurious.tolist() == [False, False]
+
+
+def test_with_no_usable_member_the_first_fits_data_spectrum_is_reported(noisy_henon,
+                                                                        monkeypatch):
+    """Every free run escaping: the along-data spectrum of the first fit, all flagged
+    spurious, no σ, and a warning that says so."""
+    from jdyn.pipeline import ensemble
+    real = ensemble.fit_member
+
+    def escaping(config):
+        out = real(config)
+        nan = np.full(config["dim"], np.nan)
+        return dict(out, status="diverged", reason="forced in the test", exponents=nan,
+                    stderr=nan)
+    monkeypatch.setattr(ensemble, "fit_member", escaping)
+    a = jdyn.analyse(noisy_henon, dim=2, lag=1, **FAST)
+    assert np.all(np.isfinite(a.all_exponents)) and a.spurious.all()
+    assert a.exponents.size == 0 and np.all(np.isnan(a.all_exponents_stderr))
+    assert any("no member's free run" in w for w in a.warnings)
+    assert all(m.status == "diverged" and not m.usable for m in a.members)

@@ -174,7 +174,7 @@ def _combine(y, dt, embedding, members, references, first, notes, options):
                      "the first fit's spectrum is reported, without identification or σ")
     keep = ~ident.spurious
     sigma = _sigma(usable, lambda m: m.exponents, lambda m: m.stderr, embedding.dim)
-    center = ident.center if usable else first.exponents
+    center = ident.center if usable else first.exponents_data
     ky = [kaplan_yorke_dim(m.exponents[keep]) for m in usable] if keep.any() else []
     d2 = [(m.correlation_dim, m.correlation_dim_stderr) for m in usable
           if np.isfinite(m.correlation_dim)]
