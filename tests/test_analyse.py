@@ -184,3 +184,10 @@ def test_with_no_usable_member_the_first_fits_data_spectrum_is_reported(noisy_he
     assert a.exponents.size == 0 and np.all(np.isnan(a.all_exponents_stderr))
     assert any("no member's free run" in w for w in a.warnings)
     assert all(m.status == "diverged" and not m.usable for m in a.members)
+
+
+def test_a_flow_without_a_zero_exponent_is_warned_about():
+    from jdyn.pipeline.workflow import _zero_exponent_check
+    (note,) = _zero_exponent_check(np.array([0.98, -0.31, -8.5]), np.array([0.06, 0.06, 0.9]))
+    assert "none of the identified exponents is within 2σ" in note and "-0.31" in note
+    assert _zero_exponent_check(np.array([0.9, -0.05, -14.0]), np.array([0.05, 0.03, 1.0])) == []

@@ -179,6 +179,8 @@ def _combine(y, dt, embedding, members, references, first, notes, options):
     d2 = [(m.correlation_dim, m.correlation_dim_stderr) for m in usable
           if np.isfinite(m.correlation_dim)]
     noise = np.array([m.noise_level for m in members if np.isfinite(m.noise_level)])
+    if dt is not None and usable and keep.any():
+        notes += _zero_exponent_check(center[keep], sigma[keep])
     failed = [m for m in members if not m.usable]
     if failed:
         notes.append(f"{len(failed)} of {len(members)} members left out: " + "; ".join(
@@ -201,6 +203,19 @@ def _combine(y, dt, embedding, members, references, first, notes, options):
         noise_level=_median(noise), noise_level_stderr=_sd(noise),
         embedding=embedding, dt=dt, method=method, members=tuple(members),
         references=tuple(references), warnings=tuple(dict.fromkeys(notes)), series=y)
+
+
+def _zero_exponent_check(exponents, sigma):
+    """A bounded orbit of a flow has one exponent exactly 0: a sampled series (``dt``
+    given) whose identified spectrum has none within 2σ says the spectrum is biased."""
+    gap = np.abs(exponents) - 2.0 * sigma
+    if np.any(gap <= 0):
+        return []
+    i = int(np.argmin(np.abs(exponents)))
+    return [f"if the series is sampled from a flow, one exponent is exactly 0, but none "
+            f"of the identified exponents is within 2σ of it (closest "
+            f"{exponents[i]:.3g} ± {sigma[i]:.2g}): the spectrum is biased at this "
+            "embedding (a larger dim may help; docs/benchmarks.md)"]
 
 
 def _sigma(usable, value, stderr, dim):
