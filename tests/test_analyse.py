@@ -191,3 +191,11 @@ def test_a_flow_without_a_zero_exponent_is_warned_about():
     (note,) = _zero_exponent_check(np.array([0.98, -0.31, -8.5]), np.array([0.06, 0.06, 0.9]))
     assert "none of the identified exponents is within 2σ" in note and "-0.31" in note
     assert _zero_exponent_check(np.array([0.9, -0.05, -14.0]), np.array([0.05, 0.03, 1.0])) == []
+
+
+def test_identification_refuses_empty_or_mixed_ensembles():
+    with pytest.raises(ValueError, match="main must be a non-empty list of Member"):
+        identify_exponents([])
+    with pytest.raises(ValueError, match="reference mixes embedding dimensions"):
+        identify_exponents([_member([0.4, -1.6])], [_member([0.4, -1.6]),
+                                                     _member([0.4, -1.0, -1.6])])

@@ -124,7 +124,7 @@ def _pysindy(y, dt, lag, dim):
         return None
     from ..analysis import lyapunov_spectrum_from_jacobians
     from ..embedding import delay_embed
-    from ..estimators import companion_jacobians
+    from ..estimators._orbits import companion_jacobians, interleaved_orbits
     z = (y - y.mean()) / y.std()
     E = delay_embed(z, dim, lag)
     X, T = E[:-lag], E[lag:, :1]
@@ -148,10 +148,8 @@ def _pysindy(y, dt, lag, dim):
         up = np.asarray(lib.transform(E + e)) @ opt.coef_.T
         dn = np.asarray(lib.transform(E - e)) @ opt.coef_.T
         grads[:, j] = ((up - dn) / (2 * h))[:, 0]
-    J = companion_jacobians(grads)
-    n = len(J) // lag
-    J = J[:n * lag].reshape(n, lag, dim, dim).swapaxes(0, 1)
-    res = lyapunov_spectrum_from_jacobians(J if lag > 1 else J[0], dt=lag * (dt or 1.0))
+    J = interleaved_orbits(companion_jacobians(grads), lag)
+    res = lyapunov_spectrum_from_jacobians(J, dt=lag * (dt or 1.0))
     return {"exponents": res.exponents.tolist(), "threshold": threshold}
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["companion_jacobians", "FreeRun", "free_run", "classify_orbit"]
+__all__ = ["companion_jacobians", "interleaved_orbits", "FreeRun", "free_run",
+           "classify_orbit"]
 
 #: A free-running orbit that leaves the data's range widened by this fraction of the
 #: range on each side has escaped the attractor: a model orbit that far outside what was
@@ -44,6 +45,16 @@ def companion_jacobians(grads, residual=False):
     idx = np.arange(1, dim)
     J[..., idx, idx - 1] = 1.0
     return J
+
+
+def interleaved_orbits(J, lag):
+    """Jacobians at consecutive samples (N, D, D) of a map that steps ``lag`` samples,
+    as its orbits: the ``lag`` interleaved sub-series, (lag, N // lag, D, D); unchanged
+    for ``lag == 1``."""
+    if lag == 1:
+        return J
+    n = len(J) // lag
+    return J[:n * lag].reshape(n, lag, *J.shape[1:]).swapaxes(0, 1)
 
 
 @dataclass(frozen=True)

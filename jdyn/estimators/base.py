@@ -30,6 +30,7 @@ from ._builders import MODEL_KINDS, REGULARISERS, build_model, build_objective, 
 from ._eiv import estimate_noise_level, fit_errors_in_variables
 from ._guard import output_guard
 from ._invariants import Invariants, read_invariants
+from ._orbits import interleaved_orbits
 
 __all__ = ["MapEstimator", "Invariants"]
 
@@ -75,12 +76,7 @@ class MapEstimator(ABC):
         """State Jacobians along consecutive data states, as the orbits of the map:
         (N, D, D) for a map stepping one sample, (L, N // L, D, D) for one stepping L
         (the L interleaved sub-series)."""
-        J = self.state_jacobians(states)
-        L = self._samples_per_step
-        if L == 1:
-            return J
-        n = len(J) // L
-        return J[:n * L].reshape(n, L, *J.shape[1:]).swapaxes(0, 1)
+        return interleaved_orbits(self.state_jacobians(states), self._samples_per_step)
 
     def states(self, data=None):
         """The fitted map's states along a series, in standardised units.

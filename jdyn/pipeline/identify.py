@@ -71,6 +71,9 @@ def identify_exponents(main, reference=None, *, spread_rtol=0.25, spread_atol=0.
     -------
     Identification
     """
+    _check_ensemble(main, "main")
+    if reference:
+        _check_ensemble(reference, "reference")
     center, spread = ensemble_spectrum(main)
     if not np.all(np.isfinite(center)):
         return Identification(np.ones(center.size, bool), center, spread, None,
@@ -102,6 +105,16 @@ def identify_exponents(main, reference=None, *, spread_rtol=0.25, spread_atol=0.
         reasons[i] += f"; matched in {hits[i]} of {len(rows)} members at {at}"
     spurious = ~consistent | ~matched
     return Identification(spurious, center, spread, n_center, tuple(reasons))
+
+
+def _check_ensemble(members, name):
+    members = list(members)
+    if not members or not all(hasattr(m, "exponents") and hasattr(m, "dim") for m in members):
+        raise ValueError(f"{name} must be a non-empty list of Member; got {members!r:.80}")
+    dims = {m.dim for m in members}
+    if len(dims) != 1:
+        raise ValueError(f"{name} mixes embedding dimensions {sorted(dims)}; an ensemble "
+                         "has one")
 
 
 def _match(a, b, tol):

@@ -68,8 +68,6 @@ class Member:
     seconds : float
     orbits_escaped : int
         Free runs that left the data's range (left out of the member's invariants).
-    clean_series : ndarray, shape (n,), or None
-        The estimated clean series in data units ("eiv" fits only).
     free_orbit : ndarray, shape (m, dim), or None
         The start of one free-running orbit in data units.
     correlation : CorrelationDimResult or None
@@ -92,7 +90,6 @@ class Member:
     one_step_error: float
     seconds: float
     orbits_escaped: int = 0
-    clean_series: np.ndarray | None = None
     free_orbit: np.ndarray | None = None
     correlation: object = None
 
@@ -124,7 +121,6 @@ def fit_member(config) -> dict:
         "noise_level": np.nan if est.noise_level_ is None else est.noise_level_,
         "regulariser": est.regulariser_, "strength": est.strength_,
         "one_step_error": one_step,
-        "clean_series": getattr(est, "clean_series_", None),
         "free_orbit": orbit, "correlation": cd,
         "seconds": time.perf_counter() - start,
     }
@@ -172,7 +168,5 @@ def member_from_outcome(config, outcome) -> Member:
                   noise_level=float(r["noise_level"]), regulariser=str(r["regulariser"]),
                   strength=float(r["strength"]), one_step_error=float(r["one_step_error"]),
                   seconds=float(r["seconds"]), orbits_escaped=int(r["orbits_escaped"]),
-                  clean_series=None if r["clean_series"] is None
-                  else np.asarray(r["clean_series"], dtype=float),
                   free_orbit=np.asarray(r["free_orbit"], dtype=float),
                   correlation=r.get("correlation"))
