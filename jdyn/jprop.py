@@ -13,6 +13,10 @@ gradient of shape ``(n_params,)``; values are sums over the batch (not means).
 
 Vectors ``u, a, v, b`` are either one vector shared by all samples or one per sample.
 
+A small tanh MLP with the compiled fast path installed (:mod:`jdyn._fast`) runs
+``data_loss``, ``vjp_loss``, ``jvp_loss`` and ``frobenius_loss`` as one compiled call
+each (:mod:`jdyn.models._compiled`); the results agree with the passes here to rounding.
+
 Each function runs its passes in a model workspace (:meth:`Sequential.workspace`): at
 all but small batches, layers that opt in reuse their arrays from call to call. Nothing
 from the workspace leaves these functions: they return a Python float and a freshly
@@ -24,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_batch, as_float_array, as_per_sample, as_rng, check_int
+from .models._compiled import compiled_layout
 from .models.sequential import unit_seeds
 
 __all__ = ["data_loss", "vjp_loss", "jvp_loss", "frobenius_loss", "double_backprop_loss",
@@ -37,6 +42,9 @@ def data_loss(model, X, T):
     """
     X = as_batch(X, "X", model.n_in)
     T = as_per_sample(T, "T", X.shape[0], model.n_out)
+    compiled = _compiled(model, 0, X, _NONE, T[None])
+    if compiled is not None:
+        return compiled
     with model.workspace(X) as ws:
         Y, tape = model.forward(X, ws)
         r = Y - T
@@ -53,6 +61,9 @@ def vjp_loss(model, X, u, a):
     B = X.shape[0]
     U = as_per_sample(u, "u", B, model.n_out)
     A = as_per_sample(a, "a", B, model.n_in)
+    compiled = _compiled(model, 1, X, U[None], A[None])
+    if compiled is not None:
+        return compiled
     with model.workspace(X) as ws:
         _, tape = model.forward(X, ws)
         return _vjp_quadratic(model, tape, U, A)
@@ -67,6 +78,9 @@ def jvp_loss(model, X, v, b):
     B = X.shape[0]
     V = as_per_sample(v, "v", B, model.n_in)
     Bt = as_per_sample(b, "b", B, model.n_out)
+    compiled = _compiled(model, 2, X, V[None], Bt[None])
+    if compiled is not None:
+        return compiled
     with model.workspace(X) as ws:
         _, tape = model.forward(X, ws)
         return _jvp_quadratic(model, tape, V, Bt)
@@ -94,6 +108,9 @@ def frobenius_loss(model, X, n_probes=None, rng=None):
         K = check_int(n_probes, "n_probes", minimum=1)
         signs = as_rng(rng).integers(0, 2, size=(K, B, k)) * 2.0 - 1.0
         seeds = signs / np.sqrt(K)
+    compiled = _compiled(model, 1 if reverse else 2, X, seeds, _NONE)
+    if compiled is not None:
+        return compiled
     with model.workspace(X) as ws:
         _, tape = model.forward(X, ws)
         if reverse:
@@ -149,6 +166,25 @@ def bilinear_jacobian(model, X, u, v):
 
 
 # --------------------------------------------------------------------------- cores
+_NONE = np.empty((0, 1, 1))   # "no targets" for the compiled kernel
+
+
+def _compiled(model, mode, X, S, T):
+    """``(value, gradient)`` from the compiled kernel when it takes this model, else None.
+
+    ``mode``: 0 data (``T`` the targets), 1 Eq. 1 (``S`` = u, ``T`` = a), 2 Eq. 2 (``S`` = v,
+    ``T`` = b); ``S`` and ``T`` as (K, B, ·) direction stacks.
+    """
+    layout = compiled_layout(model)
+    if layout is None:
+        return None
+    kernels, p, wo, bo, sizes = layout
+    grad = np.zeros(model.n_params)
+    c = np.ascontiguousarray
+    value = kernels.objective(mode, p, wo, bo, sizes, c(X), c(S), c(T), grad)
+    return float(value), grad
+
+
 def _vjp_quadratic(model, tape, U, A):
     """Eq. 1 on a forwarded tape; ``U`` (…, B, m), ``A`` like ``Jᵀu`` or None (zero)."""
     G, _ = model.backward(tape, U, need_params=False)

@@ -12,10 +12,25 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import jdyn
-from jdyn.gradcheck import numerical_derivative, relative_error
-from jdyn.layers import (RBF, Dense, PolynomialFeatures, Sigmoid, SigmaPi, Softplus)
-from jdyn.models import (MLP, HigherOrderNetwork, PolynomialRegression, RBFNetwork,
-                         Sequential)
+from jdyn.gradcheck import numerical_derivative, numerical_gradient, relative_error
+from jdyn.layers import (
+    RBF,
+    Dense,
+    Identity,
+    PolynomialFeatures,
+    SigmaPi,
+    Sigmoid,
+    Softplus,
+    Tanh,
+)
+from jdyn.layers._kernels import times, times_t
+from jdyn.models import (
+    MLP,
+    HigherOrderNetwork,
+    PolynomialRegression,
+    RBFNetwork,
+    Sequential,
+)
 
 
 def _examples(k):
@@ -292,3 +307,146 @@ def test_new_names_are_exported():
         assert getattr(jdyn, name, getattr(jdyn.models, name)) is getattr(jdyn.models, name)
     for name in ("RBF", "SigmaPi", "PolynomialFeatures"):
         assert name in jdyn.layers.__all__
+
+
+# ----------------------------------------------------- the fused chain runner
+
+CHAINS = {
+    "MLP-tanh": lambda: MLP([3, 6, 5, 2], rng=0),
+    "MLP-sigmoid-tanh-out": lambda: MLP([2, 4, 3], activation="sigmoid",
+                                        output_activation="tanh", rng=1),
+    "MLP-softplus-width1": lambda: MLP([1, 5, 1], activation="softplus", rng=2),
+    "user-stack": lambda: Sequential([Dense(2, 4), Tanh(4), Identity(4), Dense(4, 3),
+                                      Sigmoid(3), Dense(3, 3)], rng=3),
+}
+
+
+def _unfused(model):
+    twin = Sequential(model.layers, fused=False)
+    twin.params = model.params
+    return twin
+
+
+def _all_passes(model, X, seeds, rybar=None, need_input=True):
+    """Every pass on one tape: Y, x̄, gradient, R{y}, R{x̄}, R{gradient}."""
+    U, V = seeds
+    Y, tape = model.forward(X)
+    xbar, grad = model.backward(tape, U)
+    ry = model.rforward(tape, V)
+    rxbar, rgrad = model.rbackward(tape, rybar, need_input=need_input)
+    return Y, xbar, grad, ry, rxbar, rgrad
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+@pytest.mark.parametrize("K", [None, 1, 3])
+@pytest.mark.parametrize("seeded", [False, True])
+def test_fused_chain_equals_layer_by_layer(name, K, seeded):
+    model = CHAINS[name]()
+    twin = _unfused(model)
+    assert model.fused and not twin.fused
+    gen = np.random.default_rng(5)
+    B = 7
+    lead = () if K is None else (K,)
+    X = gen.normal(size=(B, model.n_in))
+    seeds = (gen.normal(size=lead + (B, model.n_out)), gen.normal(size=lead + (B, model.n_in)))
+    rybar = gen.normal(size=lead + (B, model.n_out)) if seeded else None
+    for need_input in (True, False):
+        ours = _all_passes(model, X, seeds, rybar, need_input)
+        theirs = _all_passes(twin, X, seeds, rybar, need_input)
+        for a, b in zip(ours, theirs):
+            if b is None:
+                assert a is None
+                continue
+            assert relative_error(a, b) <= 1e-13
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_fused_chain_passes_match_finite_differences(name):
+    """Each pass of the fused runner against differences of its forward pass alone."""
+    model = CHAINS[name]()
+    gen = np.random.default_rng(6)
+    B = 4
+    X = gen.normal(size=(B, model.n_in))
+    U, RU = gen.normal(size=(2, B, model.n_out))
+    V = gen.normal(size=(B, model.n_in))
+    w0 = model.params
+
+    def out(x, w=w0):
+        model.params = w
+        return model.forward(x)[0]
+
+    _, xbar, grad, ry, rxbar, rgrad = _all_passes(model, X, (U, V), RU)
+    assert relative_error(xbar, numerical_gradient(lambda x: np.vdot(U, out(x)), X)) < 1e-6
+    assert relative_error(grad, numerical_gradient(lambda w: np.vdot(U, out(X, w)), w0)) < 1e-6
+    assert relative_error(ry, numerical_derivative(lambda r: out(X + r * V))) < 1e-6
+
+    def backward_along(r):
+        model.params = w0
+        _, tape = model.forward(X + r * V)
+        xb, g = model.backward(tape, U + r * RU)
+        return np.concatenate([xb.ravel(), g])
+
+    d = numerical_derivative(backward_along)
+    model.params = w0
+    assert relative_error(rxbar, d[:X.size].reshape(X.shape)) < 1e-6
+    assert relative_error(rgrad, d[X.size:]) < 1e-6
+    # The same check is far from passing for a pass that drops its R{ȳ} seed.
+    *_, rgrad_unseeded = _all_passes(model, X, (U, V), None)
+    assert relative_error(rgrad_unseeded, d[X.size:]) > 1e-3
+
+
+def test_fused_chain_in_a_workspace_equals_layer_by_layer():
+    from jdyn import jprop
+    model = MLP([4, 32, 32, 1], rng=0)
+    twin = _unfused(model)
+    gen = np.random.default_rng(7)
+    X = gen.uniform(-1, 1, size=(3000, 4))            # large enough for workspaces
+    for f in (lambda m: jprop.frobenius_loss(m, X),
+              lambda m: jprop.vjp_loss(m, X, np.ones(1), X),
+              lambda m: jprop.data_loss(m, X, np.zeros((3000, 1)))):
+        for _ in range(2):                            # the second call reuses the arrays
+            (va, ga), (vb, gb) = f(model), f(twin)
+            assert abs(va - vb) <= 1e-12 * abs(vb) and relative_error(ga, gb) <= 1e-12
+
+
+def test_only_built_in_dense_and_elementwise_stacks_are_fused():
+    class OwnTanh(Tanh):
+        def d2g(self, x, y, dy):
+            return 2.0 * super().d2g(x, y, dy)
+
+    class OwnPass(Dense):
+        def rforward(self, p, x, rx, ws=None):
+            return super().rforward(p, x, rx, ws=ws)
+
+    assert Sequential([Dense(2, 3), OwnTanh(3), Dense(3, 1)]).fused   # g'' is still called
+    assert not Sequential([OwnPass(2, 3), Tanh(3)]).fused
+    assert not RBFNetwork(2, 3, 1).fused and not Sequential([Dense(2, 2)], fused=False).fused
+    import pickle
+    model = MLP([2, 3, 1], rng=0)
+    again = pickle.loads(pickle.dumps(model))
+    again.params = again.params + 1.0                # the chain sees the restored vector
+    assert again.fused and not np.allclose(again(np.ones((1, 2))), model(np.ones((1, 2))))
+
+
+def test_own_second_derivative_is_used_by_the_fused_runner():
+    class OwnTanh(Tanh):
+        def d2g(self, x, y, dy):
+            return 2.0 * super().d2g(x, y, dy)
+
+    layers = [Dense(2, 3), OwnTanh(3), Dense(3, 1)]
+    fused, plain = Sequential(layers, rng=0), Sequential(layers, rng=0, fused=False)
+    plain.params = fused.params
+    X = np.random.default_rng(8).normal(size=(5, 2))
+    from jdyn import jprop
+    assert relative_error(jprop.frobenius_loss(fused, X)[1],
+                          jprop.frobenius_loss(plain, X)[1]) < 1e-13
+
+
+@pytest.mark.parametrize("lead", [(), (3,)])
+def test_width_one_products_are_the_matmul_bit_for_bit(lead):
+    gen = np.random.default_rng(9)
+    W_row, W_col = gen.normal(size=(1, 7)), gen.normal(size=(7, 1))
+    a1, a7 = gen.normal(size=lead + (11, 1)), gen.normal(size=lead + (11, 7))
+    assert np.array_equal(times(a1, W_row), a1 @ W_row)
+    assert np.array_equal(times_t(a1, W_col), a1 @ W_col.T)
+    assert np.array_equal(times(a7, W_col), a7 @ W_col)

@@ -476,3 +476,69 @@ def test_on_points_evaluates_the_term_on_its_own_inputs():
         on_data(model, batch)                      # no targets at the points
     assert fd_error(OnPoints(LogDetTarget("c"), points, extras={"c": targets[:, 0]}),
                     model, batch) <= TOL
+
+
+# --------------------------------------------------------- block-wise evaluation
+def _every_term():
+    from jdyn.objectives import OnPoints
+    grid = np.random.default_rng(3).standard_normal((9, 2))
+    return [MeanSquaredError(), JacobianPenalty(0.1), DoubleBackprop(0.3),
+            DerivativeTarget("dfdx", u="u"), TangentProp("tangents", "dirderiv"),
+            TangentProp(np.ones(2)), SigmaMaxPenalty(0.2), SigmaMaxPenalty(squared=True),
+            LogDetTarget("logdet"), LogDetTarget(0.1, average=True),
+            OutputRange(-0.2, 0.2), WeightDecay(1e-3), OnPoints(JacobianPenalty(), grid),
+            DerivativeTarget(np.ones((9, 2)), points=grid, u=np.ones(2))]
+
+
+@pytest.mark.parametrize("term", _every_term(), ids=lambda t: t.name)
+def test_blockwise_evaluation_equals_the_full_batch(term):
+    """Blocks of 10 (one of 3 samples) give the full-batch value and gradient to rounding,
+    and a term evaluated on a batch that is not its own (or on its mean) is left whole."""
+    model = make_model([2, 5, 2], "tanh", "identity", 0)
+    batch = make_batch(model, 103, 1)
+    full = Objective([term], block_size=None)(model, batch)
+    calls = []
+    original = type(term).__call__
+
+    def counting(self, m, b):
+        calls.append(len(b))
+        return original(self, m, b)
+
+    type(term).__call__ = counting
+    try:
+        part = Objective([term], block_size=10)(model, batch)
+    finally:
+        type(term).__call__ = original
+    assert abs(part.value - full.value) <= 1e-13 * abs(full.value)
+    assert relative_error(part.grad, full.grad) <= 1e-13
+    assert max(calls) <= (10 if term.per_sample else 103) and len(calls) >= 1
+    assert term.per_sample == (len(calls) == 11)
+
+
+def test_blockwise_is_the_default_and_bounds_memory():
+    """Peak memory of a blocked evaluation does not grow with N; a whole one does."""
+    import tracemalloc
+    objective = MeanSquaredError() + JacobianPenalty(1e-3)
+    assert objective.block_size == jdyn.objectives.DEFAULT_BLOCK_SIZE
+    gen = np.random.default_rng(0)
+
+    def peak(N, block_size):
+        # sigmoid: the NumPy passes (the compiled tanh kernel allocates next to nothing)
+        model = jdyn.MLP([2, 20, 1], activation="sigmoid", rng=0)
+        batch = Batch(gen.uniform(-1, 1, (N, 2)), gen.normal(size=(N, 1)))
+        tracemalloc.start()
+        Objective(objective.terms, block_size=block_size)(model, batch)
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return size
+
+    small, large = peak(50_000, 8192), peak(200_000, 8192)
+    assert large < 1.25 * small
+    assert peak(200_000, None) > 3 * large
+
+
+def test_block_size_is_validated_and_kept_when_adding_terms():
+    with pytest.raises(ValueError, match="block_size"):
+        Objective([MeanSquaredError()], block_size=0)
+    obj = Objective([MeanSquaredError()], block_size=7) + WeightDecay(1.0)
+    assert obj.block_size == 7 and obj.names == ("mse", "weight_decay")

@@ -35,7 +35,7 @@ import platform
 import time
 
 __all__ = ["THREAD_VARS", "single_thread_env", "env_is_single_threaded", "pin_to_one_cpu",
-           "blas_threads", "limit_blas_threads", "numpy_blas", "cpu_model", "cpu_details", "machine_info",
+           "blas_threads", "limit_blas_threads", "numpy_blas", "cpu_model", "cpu_details", "cpu_line", "machine_info",
            "time_interleaved", "describe_threads"]
 
 #: Environment variables that fix the thread count of OpenMP, OpenBLAS and MKL.
@@ -257,6 +257,16 @@ def machine_info() -> dict:
         "thread_env": {k: os.environ.get(k) for k in THREAD_VARS},
         "blas_threads": blas_threads(),
     }
+
+
+def cpu_line(info: dict) -> str:
+    """The CPU model with its family/model numbers and SIMD level, e.g.
+    ``AMD EPYC (family 25, model 17; avx/avx2/fma/avx512f)``, from :func:`machine_info`."""
+    det = info.get("cpu_details") or {}
+    if "model" not in det:
+        return info["cpu"]
+    simd = "/".join(det.get("simd", [])) or "no AVX"
+    return f"{info['cpu']} (family {det['cpu family']}, model {det['model']}; {simd})"
 
 
 def describe_threads(info: dict) -> str:

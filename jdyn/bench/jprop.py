@@ -9,12 +9,15 @@ weight gradients of
 * ``frob``: :func:`jdyn.jprop.frobenius_loss` (exact),
 
 and reports each one's median time and its ratio to the data-loss gradient of the same
-model, against the targets (≤ 2.0 for vjp and jvp, ≤ min(n, m) + 1 for frob). With
-``--peers`` the same objectives run in JAX (jit, forward-over-reverse) and PyTorch
-(eager, double backward) on the same weights and data, after a check that each peer's
-value and gradient match jdyn's to 1e-8 relative, and the cross ratios jdyn/peer are
-reported in the same run (targets: at the paper's size < 1 against both; at the larger
-sizes ≤ 1.1 against JAX and < 1 against PyTorch).
+model, against the targets (≤ 2.0 for vjp and jvp, ≤ min(n, m) + 1 for frob). When the
+compiled fast path is active (:mod:`jdyn._fast`, numba) jdyn is timed twice in the same
+run, interleaved: as installed (``compiled``) and with the fast path switched off
+(``numpy``). With ``--peers`` the same objectives run in JAX (jit, forward-over-reverse)
+and PyTorch (eager, double backward) on the same weights and data, after a check that
+each peer's value and gradient match jdyn's to 1e-8 relative, and the cross ratios
+jdyn/peer are reported in the same run. Targets (issue 14): compiled ≤ 1.0 × JAX-jit at
+the two small sizes and ≤ 1.1 × at the two large ones, ≤ 0.5 × PyTorch everywhere;
+NumPy only ≤ 1.3 × JAX-jit everywhere.
 
 Everything runs in one process on one core with BLAS held to one thread (see
 :mod:`jdyn.bench._timing`); times are medians of interleaved repeats after warm-up.
@@ -32,7 +35,9 @@ import sys
 
 import numpy as np
 
+from .. import _fast
 from . import _peers, _timing
+from ._jprop_report import OBJECTIVES, PEER_RTOL, format_report, summary_line
 
 __all__ = ["CONFIGS", "OBJECTIVES", "add_arguments", "run", "measure", "format_report",
            "select_configs"]
@@ -46,15 +51,13 @@ CONFIGS = {
 }
 PAPER_CONFIG = "2-10-10-1"
 
-OBJECTIVES = ("data", "vjp", "jvp", "frob")
-OBJECTIVE_LABELS = {"data": "data_loss", "vjp": "vjp_loss", "jvp": "jvp_loss",
-                    "frob": "frobenius_loss"}
-
-#: Relative tolerance of the peers' gradients against jdyn's.
-PEER_RTOL = 1e-8
-#: Cross-ratio targets jdyn/peer: (at the paper's size, at the larger sizes), strict "<"
-#: unless the bound is marked inclusive.
-PEER_TARGETS = {"jax": ((1.0, False), (1.1, True)), "torch": ((1.0, False), (1.0, False))}
+#: Cross-ratio targets jdyn/peer (all "≤"): per path, peer and configuration (None: none).
+PEER_TARGETS = {
+    "compiled": {"jax": {"2-10-10-1": 1.0, "4-32-32-1": 1.0, "3-64-64-3": 1.1,
+                         "8-128-128-8": 1.1},
+                 "torch": dict.fromkeys(CONFIGS, 0.5)},
+    "numpy": {"jax": dict.fromkeys(CONFIGS, 1.3), "torch": dict.fromkeys(CONFIGS, None)},
+}
 QUICK_BATCH = 32
 
 
@@ -171,35 +174,27 @@ def measure(configs=None, *, repeats=15, warmup=2, min_time=0.02, peers=(),
             peer_status[p] = {"available": ok, ("version" if ok else "reason"): info}
         peers = [p for p in peers if peer_status[p]["available"]]
 
+    paths = ["compiled", "numpy"] if _fast.active() else ["numpy"]
     results = []
     for name in names:
         sizes, B = CONFIGS[name]
         if quick:
             B = min(B, QUICK_BATCH)
-        n, m = sizes[0], sizes[-1]
         say(f"[{name}] B={B}: building")
         model, data = make_problem(sizes, B, seed)
         ours = jdyn_objectives(model, data)
         reference = {k: fn() for k, fn in ours.items()}
-        entry = {"config": name, "sizes": sizes, "B": B, "n_in": n, "n_out": m,
-                 "n_params": model.n_params, "jdyn": {}, "peers": {}}
-
-        fns = {("jdyn", k): fn for k, fn in ours.items()}
+        entry = {"config": name, "sizes": sizes, "B": B, "n_in": sizes[0], "n_out": sizes[-1],
+                 "n_params": model.n_params, "path": paths[0], "peers": {}}
+        fns = {(f"jdyn-{path}", k): (fn if path == paths[0] else _numpy_only(fn))
+               for path in paths for k, fn in ours.items()}
         for p in peers:
             say(f"[{name}] {p}: building and checking against jdyn")
             built = _peers.build(p, model, data, variant=jax_variant)
-            check = {}
-            for k in OBJECTIVES:
-                val, grad = built["result"][k]()
-                rv, rg = reference[k]
-                check[k] = {"value_rel_err": _rel(val, rv), "grad_rel_err": _rel(grad, rg)}
-                check[k]["ok"] = bool(check[k]["value_rel_err"] <= PEER_RTOL
-                                      and check[k]["grad_rel_err"] <= PEER_RTOL)
+            check = {k: _check(built["result"][k](), reference[k]) for k in OBJECTIVES}
             entry["peers"][p] = {"label": built["label"], "variant": built["variant"],
                                  "check": check, "times": {}, "cross": {}}
-            for k in OBJECTIVES:
-                if check[k]["ok"]:
-                    fns[(p, k)] = built["timed"][k]
+            fns.update({(p, k): built["timed"][k] for k in OBJECTIVES if check[k]["ok"]})
 
         say(f"[{name}] timing {len(fns)} callables, {repeats} interleaved repeats")
         timed = _timing.time_interleaved(
@@ -207,34 +202,11 @@ def measure(configs=None, *, repeats=15, warmup=2, min_time=0.02, peers=(),
             repeats=repeats, warmup=warmup, min_time=min_time)
         for t in timed.values():
             t["time"] = t["median"] if clock == "wall" else t["cpu_median"]
-
-        base = timed["jdyn:data"]["time"]
-        frob_bound = min(n, m) + 1.0
-        for k in OBJECTIVES:
-            t = timed[f"jdyn:{k}"]
-            ratio = t["time"] / base
-            bound = None if k == "data" else (frob_bound if k == "frob" else 2.0)
-            entry["jdyn"][k] = {**t, "ratio": ratio, "target": bound,
-                                "pass": None if bound is None else _pass(ratio, bound)}
-        large = name != PAPER_CONFIG
+        for path in paths:
+            entry["jdyn" if path == paths[0] else "jdyn_numpy"] = _own_ratios(
+                timed, f"jdyn-{path}", sizes[0], sizes[-1])
         for p in peers:
-            pe = entry["peers"][p]
-            pbase = timed.get(f"{p}:data")
-            for k in OBJECTIVES:
-                t = timed.get(f"{p}:{k}")
-                if t is None:
-                    pe["times"][k] = None
-                    pe["cross"][k] = None
-                    continue
-                ratio_own = t["time"] / pbase["time"] if pbase else None
-                pe["times"][k] = {**t, "ratio": ratio_own}
-                cross = entry["jdyn"][k]["time"] / t["time"]
-                bound, inclusive = PEER_TARGETS[p][1 if large else 0]
-                # The targets concern the Jacobian objectives; data is shown for reference.
-                judged = k != "data"
-                pe["cross"][k] = {"ratio": cross, "target": bound if judged else None,
-                                  "inclusive": inclusive,
-                                  "pass": _pass(cross, bound, inclusive) if judged else None}
+            _cross(entry, timed, p, paths)
         results.append(entry)
 
     machine = _timing.machine_info()
@@ -244,130 +216,70 @@ def measure(configs=None, *, repeats=15, warmup=2, min_time=0.02, peers=(),
     settings = {"repeats": repeats, "warmup": warmup, "min_time": min_time, "quick": quick,
                 "seed": seed, "dtype": "float64", "activation": "tanh (hidden), identity (output)",
                 "jax_variant": jax_variant if "jax" in peers else None, "clock": clock,
-                "peer_rtol": PEER_RTOL}
+                "peer_rtol": PEER_RTOL, "fast_path": _fast_description()}
     return {"settings": settings, "machine": machine, "peers": peer_status,
             "results": results}
 
 
-# ------------------------------------------------------------------------ report
-def _ms(seconds):
-    return f"{seconds * 1e3:.3f}" if seconds < 1 else f"{seconds * 1e3:.0f}"
+def _fast_description():
+    if _fast.active():
+        import numba
+        return (f"numba {numba.__version__}, active (rows 'compiled'; rows 'numpy' switch it "
+                "off, interleaved in the same run)")
+    reason = _fast.unavailable_reason()
+    return "not active (" + (reason or "switched off: JDYN_FAST=0") + "); NumPy path only"
 
 
-def _status(ok):
-    return "—" if ok is None else ("PASS" if ok else "MISS")
+def _numpy_only(fn):
+    """``fn`` with the compiled fast path switched off for the call."""
+    def call():
+        before = _fast.set_enabled(False)
+        try:
+            return fn()
+        finally:
+            _fast.set_enabled(before)
+    return call
 
 
-def format_report(res: dict) -> str:
-    """The Markdown tables (and the thread/BLAS note) for a :func:`measure` result."""
-    out = []
-    mach = res["machine"]
-    st = res["settings"]
-    det = mach.get("cpu_details") or {}
-    cpu = mach["cpu"] + (f" (family {det['cpu family']}, model {det['model']}; "
-                         f"{'/'.join(det.get('simd', [])) or 'no AVX'})" if "model" in det else "")
-    out.append(f"Machine: {cpu}, {mach['cpus_online']} CPUs online, Python "
-               f"{mach['python']}, numpy {mach['numpy']} with {mach['blas']} "
-               f"{mach['blas_version']}; {mach['date']}"
-               + (f"; load average {mach['load_average'][0]:.2f} (1 min) at the end"
-                  if mach.get("load_average") else "") + ".")
-    out.append(f"Threads: {_timing.describe_threads(mach)}"
-               + (f"; torch.get_num_threads() = {mach['torch_threads']}"
-                  if "torch_threads" in mach else "") + ".")
-    clock = st.get("clock", "wall")
-    what = "wall-clock time" if clock == "wall" else "process CPU time"
-    out.append(f"Timing: median {what} of {st['repeats']} interleaved samples after "
-               f"{st['warmup']} warm-up calls, each sample ≥ {st['min_time']} s of repeated calls; "
-               f"float64; tanh hidden, linear output; seed {st['seed']}"
-               + ("; QUICK (smoke-test sizes: numbers not meaningful)" if st["quick"] else "")
-               + ".")
-    out.append("")
-    out.append("### jdyn: gradient cost relative to the data-loss gradient of the same model")
-    out.append("")
-    other = "CPU" if clock == "wall" else "wall"
-    out.append(f"| config | B | params | objective | median {clock} [ms] | ratio | target | status "
-               f"| median {other} [ms] | CPU/wall |")
-    out.append("|---|---:|---:|---|---:|---:|---:|:---:|---:|---:|")
-    for e in res["results"]:
+def _check(result, reference):
+    val, grad = result
+    rv, rg = reference
+    out = {"value_rel_err": _rel(val, rv), "grad_rel_err": _rel(grad, rg)}
+    out["ok"] = bool(out["value_rel_err"] <= PEER_RTOL and out["grad_rel_err"] <= PEER_RTOL)
+    return out
+
+
+def _own_ratios(timed, who, n, m):
+    """Each objective's timing and its ratio to the data gradient, against the targets."""
+    base = timed[f"{who}:data"]["time"]
+    out = {}
+    for k in OBJECTIVES:
+        t = timed[f"{who}:{k}"]
+        ratio = t["time"] / base
+        bound = None if k == "data" else (min(n, m) + 1.0 if k == "frob" else 2.0)
+        out[k] = {**t, "ratio": ratio, "target": bound,
+                  "pass": None if bound is None else _pass(ratio, bound)}
+    return out
+
+
+def _cross(entry, timed, p, paths):
+    """Peer ``p``'s times and the cross ratios jdyn/peer of every jdyn path."""
+    pe = entry["peers"][p]
+    pbase = timed.get(f"{p}:data")
+    for path in paths:
+        own = entry["jdyn" if path == paths[0] else "jdyn_numpy"]
+        pe["cross"][path] = {}
         for k in OBJECTIVES:
-            j = e["jdyn"][k]
-            tgt = "—" if j["target"] is None else f"≤ {j['target']:g}"
-            out.append(f"| {e['config']} | {e['B']} | {e['n_params']} | {OBJECTIVE_LABELS[k]} | "
-                       f"{_ms(j['time'])} | {j['ratio']:.2f} | {tgt} | {_status(j['pass'])} | "
-                       f"{_ms(j['cpu_median'] if clock == 'wall' else j['median'])} | "
-                       f"{j['cpu_ratio']:.2f} |")
-    peers = [p for p, s in res["peers"].items() if s.get("available")]
-    skipped = {p: s for p, s in res["peers"].items() if not s.get("available")}
-    if peers:
-        out.append("")
-        out.append("### Peers: same objectives, same weights and data, same run")
-        out.append("")
-        labels = {p: res["results"][0]["peers"][p]["label"] if res["results"] else p
-                  for p in peers}
-        versions = ", ".join(f"{labels[p]} {res['peers'][p]['version']}" for p in peers)
-        out.append(f"Peers: {versions}. Cross ratio = jdyn time / peer time (< 1: jdyn faster). "
-                   f"Targets: at {PAPER_CONFIG} jdyn faster than both (< 1); at the larger sizes "
-                   f"≤ 1.1 × JAX-jit and < 1 × PyTorch; data_loss shown for reference.")
-        out.append("")
-        head = f"| config | objective | jdyn {clock} [ms] |"
-        rule = "|---|---|---:|"
-        for p in peers:
-            head += f" {labels[p]} [ms] | jdyn/{labels[p]} | target | status |"
-            rule += "---:|---:|---:|:---:|"
-        out.append(head)
-        out.append(rule)
-        for e in res["results"]:
-            for k in OBJECTIVES:
-                row = f"| {e['config']} | {OBJECTIVE_LABELS[k]} | {_ms(e['jdyn'][k]['time'])} |"
-                for p in peers:
-                    pe = e["peers"][p]
-                    t, c = pe["times"][k], pe["cross"][k]
-                    if t is None:
-                        row += " failed check | — | — | — |"
-                        continue
-                    tgt = "—" if c["target"] is None else \
-                        (f"{'≤' if c['inclusive'] else '<'} {c['target']:g}")
-                    row += (f" {_ms(t['time'])} | {c['ratio']:.2f} | {tgt} | "
-                            f"{_status(c['pass'])} |")
-                out.append(row)
-        out.append("")
-        out.append("Correctness of the peers before timing (relative error against jdyn, "
-                   f"tolerance {PEER_RTOL:g}):")
-        out.append("")
-        out.append("| config | peer | " + " | ".join(OBJECTIVE_LABELS[k] for k in OBJECTIVES) + " |")
-        out.append("|---|---|" + "---|" * len(OBJECTIVES))
-        for e in res["results"]:
-            for p in peers:
-                ch = e["peers"][p]["check"]
-                cells = [f"{ch[k]['grad_rel_err']:.1e} {'ok' if ch[k]['ok'] else 'FAILED'}"
-                         for k in OBJECTIVES]
-                out.append(f"| {e['config']} | {labels[p]} | " + " | ".join(cells) + " |")
-    for p, s in skipped.items():
-        out.append("")
-        out.append(f"Peer {p} skipped: {s.get('reason')}")
-    ratios = [j["cpu_ratio"] for e in res["results"] for j in e["jdyn"].values()]
-    if ratios and sorted(ratios)[len(ratios) // 2] < 0.8:
-        out.append("")
-        out.append(f"Note: the process had its core only part of the time (median CPU/wall "
-                   f"{sorted(ratios)[len(ratios) // 2]:.2f}): other processes shared the CPU, so "
-                   + ("wall-clock times include waiting; `--clock cpu` is the steadier measure."
-                      if clock == "wall" else
-                      "wall-clock times include waiting; the CPU-time medians above leave it "
-                      "out, but sharing the machine (caches, memory bandwidth) still slows them somewhat."))
-    out.append("")
-    out.append(summary_line(res))
-    return "\n".join(out)
-
-
-def summary_line(res: dict) -> str:
-    """``Targets: N/M met`` over the jdyn ratios and the peers' cross ratios."""
-    flags = []
-    for e in res["results"]:
-        flags += [j["pass"] for j in e["jdyn"].values() if j["pass"] is not None]
-        for pe in e["peers"].values():
-            flags += [c["pass"] for c in pe["cross"].values() if c and c["pass"] is not None]
-    met = sum(flags)
-    return f"Targets met: {met}/{len(flags)}" + ("" if met == len(flags) else " (see MISS rows)")
+            t = timed.get(f"{p}:{k}")
+            if t is None:
+                pe["times"][k] = pe["cross"][path][k] = None
+                continue
+            pe["times"][k] = {**t, "ratio": t["time"] / pbase["time"] if pbase else None}
+            cross = own[k]["time"] / t["time"]
+            # The targets concern the Jacobian objectives; data is shown for reference.
+            bound = None if k == "data" else PEER_TARGETS[path][p][entry["config"]]
+            pe["cross"][path][k] = {"ratio": cross, "target": bound, "inclusive": True,
+                                    "pass": None if bound is None else _pass(cross, bound)}
 
 
 def all_checks_ok(res: dict) -> bool:

@@ -53,6 +53,8 @@ def contract(a: np.ndarray, b: np.ndarray, out=None) -> np.ndarray:
     product is one ``(p, B) @ (B, q)`` matrix product instead of K of them.
     ``out``: optional ``(p, q)`` array to write into.
     """
+    if a.ndim == b.ndim == 2:
+        return np.matmul(a.T, b, out=out)
     if a.ndim > b.ndim:
         a = a.sum(axis=0)
     elif b.ndim > a.ndim:

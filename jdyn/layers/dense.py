@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from .base import Layer, contract
+from ._kernels import affine, dense_grads, dense_rgrads, times, times_t
+from .base import Layer
+from .workspace import scratch
 
 __all__ = ["Dense"]
 
@@ -46,66 +48,47 @@ class Dense(Layer):
         self._unpacked = (p, W, b)
         return W, b
 
-    def _pack(self, gW, gb):
-        return np.concatenate([gW.ravel(), gb])
-
-    def _grad(self, ws, name):
-        """A workspace ``(n_params,)`` gradient and its ``W`` and ``b`` views, filled in
-        place (no concatenation)."""
-        g = ws.get(name, (self.n_params,))
+    def _grad(self, ws, name, dtype):
+        """A ``(n_params,)`` gradient (from the workspace, or fresh) and its ``W`` and ``b``
+        views, filled in place (no concatenation)."""
+        g = np.empty(self.n_params, dtype) if ws is None else ws.get(name, (self.n_params,))
         k = self.n_out * self.n_in
         return g, g[:k].reshape(self.n_out, self.n_in), g[k:]
 
-    # Each pass has two spellings of the same arithmetic: into workspace arrays, or,
-    # without a workspace, plain expressions (fewer NumPy call overheads at small sizes,
-    # and any dtype, e.g. the complex steps of the layer checks).
+    # The arithmetic is in jdyn.layers._kernels (shared with the fused chain runner);
+    # without a workspace NumPy allocates (and keeps any dtype, e.g. the complex steps
+    # of the layer checks).
     def forward(self, p, x, ws=None):
         W, b = self._unpack(p)
-        y = x @ W.T if ws is None else np.matmul(x, W.T, out=ws.get("y", (len(x), self.n_out)))
-        y += b
-        return y, x
+        return affine(x, W, b, scratch(ws, "y", (len(x), self.n_out))), x
 
     def backward(self, p, x, ybar, *, need_input=True, need_params=True, ws=None):
         W, _ = self._unpack(p)
         xbar = pbar = None
         if need_input:
-            xbar = ybar @ W if ws is None else \
-                np.matmul(ybar, W, out=ws.get("xbar", ybar.shape[:-1] + (self.n_in,)))
-        if need_params and ws is None:
-            pbar = self._pack(contract(ybar, x), ybar.reshape(-1, self.n_out).sum(axis=0))
-        elif need_params:
-            pbar, gW, gb = self._grad(ws, "pbar")
-            contract(ybar, x, out=gW)
-            np.sum(ybar.reshape(-1, self.n_out), axis=0, out=gb)
+            xbar = times(ybar, W, scratch(ws, "xbar", ybar.shape[:-1] + (self.n_in,)))
+        if need_params:
+            pbar, gW, gb = self._grad(ws, "pbar", _dtype(ybar, x))
+            dense_grads(ybar, x, gW, gb)
         return xbar, pbar
 
     def rforward(self, p, x, rx, ws=None):
         W, _ = self._unpack(p)
-        ry = rx @ W.T if ws is None else \
-            np.matmul(rx, W.T, out=ws.get("ry", rx.shape[:-1] + (self.n_out,)))
-        return ry, rx
+        return times_t(rx, W, scratch(ws, "ry", rx.shape[:-1] + (self.n_out,))), rx
 
     def rbackward(self, p, x, rx, ybar, rybar, *, need_input=True, ws=None, summed=False):
         # With summed=True, rybar is already summed over directions (base module
         # docstring); the formulas are the same, as every term is either paired per
         # direction (ȳ with R{x}) or linear in R{ȳ}.
         W, _ = self._unpack(p)
-        if ws is None:
-            rW = contract(ybar, rx)
-            if rybar is None:
-                return None, self._pack(rW, np.zeros(self.n_out))
-            rW += contract(rybar, x)
-            rb = rybar.reshape(-1, self.n_out).sum(axis=0)
-            rxbar = rybar @ W if need_input else None
-            return rxbar, self._pack(rW, rb)
-        rpbar, rW, rb = self._grad(ws, "rpbar")
-        contract(ybar, rx, out=rW)
-        if rybar is None:
-            rb[...] = 0.0
-            return None, rpbar
-        rW += contract(rybar, x, out=ws.get("rW2", rW.shape))
-        np.sum(rybar.reshape(-1, self.n_out), axis=0, out=rb)
+        rpbar, rW, rb = self._grad(ws, "rpbar", _dtype(ybar, rx, x, rybar))
+        dense_rgrads(ybar, rx, rybar, x, rW, rb, scratch(ws, "rW2", rW.shape))
         rxbar = None
-        if need_input:
-            rxbar = np.matmul(rybar, W, out=ws.get("rxbar", rybar.shape[:-1] + (self.n_in,)))
+        if need_input and rybar is not None:
+            rxbar = times(rybar, W, scratch(ws, "rxbar", rybar.shape[:-1] + (self.n_in,)))
         return rxbar, rpbar
+
+
+def _dtype(*arrays):
+    """The result dtype of the products (complex in the complex-step checks)."""
+    return np.result_type(*[a for a in arrays if a is not None])

@@ -15,6 +15,7 @@ import numpy as np
 from .._validation import as_batch, as_float_array, as_per_sample, as_rng
 from ..layers.base import Layer
 from ..layers.workspace import new_group
+from ._chain import Chain, fusable
 
 __all__ = ["Sequential", "Tape", "WORKSPACE_MIN_BYTES"]
 
@@ -39,6 +40,9 @@ class Tape:
     #: running in a workspace (from :meth:`Sequential.workspace`; the arrays on this
     #: tape are then overwritten by the next evaluation in it), else ``{}``.
     kwargs: list | None = None
+    #: The per-layer workspaces of a fused chain's tape (:mod:`jdyn.models._chain`),
+    #: whose caches are per chain step.
+    ws: list | None = None
 
 
 class Sequential:
@@ -50,6 +54,11 @@ class Sequential:
         ``layers[l].n_out`` must equal ``layers[l+1].n_in``.
     rng : None, int or numpy.random.Generator
         Seed for the layers' ``init_params``.
+    fused : bool, default True
+        Run a stack made only of dense and built-in elementwise layers (an MLP) with the
+        fused chain runner (:mod:`jdyn.models._chain`: the same arithmetic without
+        per-layer dispatch). ``False`` runs every layer's own pass methods in turn,
+        which any stack can; the results agree to rounding.
 
     Attributes
     ----------
@@ -57,9 +66,11 @@ class Sequential:
         All free parameters, layer after layer, each layer in its own documented
         layout. Setting it copies the new values in (length and finiteness checked).
     n_in, n_out, n_params : int
+    fused : bool
+        Whether the fused chain runner is in use.
     """
 
-    def __init__(self, layers, rng=None):
+    def __init__(self, layers, rng=None, *, fused=True):
         layers = list(layers)
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise ValueError("layers must be a non-empty sequence of jdyn Layer objects")
@@ -80,11 +91,24 @@ class Sequential:
         self._free_ws = []
         self._no_kwargs = [{}] * len(layers)
         self._widest = max(max(layer.n_in, layer.n_out) for layer in layers)
+        self._want_fused = bool(fused)
+        self._chain = self._make_chain()
+
+    def _make_chain(self):
+        if not (self._want_fused and all(fusable(layer) for layer in self.layers)):
+            return None
+        return Chain(self.layers, self._views, self._slices, self.n_params)
+
+    @property
+    def fused(self) -> bool:
+        return self._chain is not None
 
     # Workspaces are scratch memory: they are neither pickled nor copied with the model.
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_free_ws"] = []
+        state.pop("_chain", None)
+        state.pop("_compiled_layout", None)
         return state
 
     def __setstate__(self, state):
@@ -95,6 +119,8 @@ class Sequential:
         self._free_ws = []
         self._no_kwargs = [{}] * len(self.layers)
         self._widest = max(max(layer.n_in, layer.n_out) for layer in self.layers)
+        self._want_fused = state.get("_want_fused", True)
+        self._chain = self._make_chain()
 
     # ----------------------------------------------------------------- parameters
     @property
@@ -151,6 +177,9 @@ class Sequential:
 
         ``ws``: optional workspace from :meth:`workspace` (see there).
         """
+        if self._chain is not None:
+            Y, caches = self._chain.forward(X, ws)
+            return Y, Tape(caches, ws=ws)
         kwargs = self._pass_kwargs(ws)
         caches = []
         z = X
@@ -165,6 +194,10 @@ class Sequential:
         Returns ``(x̄ (…, B, n_in) or None, gradient (n_params,) or None)`` and
         records each layer's incoming adjoint in ``tape.ybars``.
         """
+        if self._chain is not None:
+            xbar, grad, tape.ybars = self._chain.backward(tape.caches, tape.ws, ybar,
+                                                          need_input, need_params)
+            return xbar, grad
         grad = np.empty(self.n_params) if need_params else None
         ybars = [None] * len(self.layers)
         kwargs = tape.kwargs or self._no_kwargs
@@ -180,6 +213,9 @@ class Sequential:
 
     def rforward(self, tape, rx):
         """R-forward pass with input direction ``rx`` (…, B, n_in) → ``R{y} = J rx``."""
+        if self._chain is not None:
+            ry, tape.rcaches = self._chain.rforward(tape.caches, tape.ws, rx)
+            return ry
         rcaches = []
         kwargs = tape.kwargs or self._no_kwargs
         for layer, p, cache, kw in zip(self.layers, self._views, tape.caches, kwargs):
@@ -194,6 +230,9 @@ class Sequential:
         ``rybar`` is ``R{ȳ}`` at the output, ``None`` for zero. Returns
         ``(R{x̄} or None, R{gradient} (n_params,))``.
         """
+        if self._chain is not None:
+            return self._chain.rbackward(tape.caches, tape.rcaches, tape.ybars, tape.ws,
+                                         rybar, need_input)
         # When only the gradient is wanted and the seeds carry a direction axis, the
         # pass carries R{ȳ} summed over the directions: the gradient is that sum anyway
         # and every layer's R{x̄} is affine in R{ȳ} with a direction-free coefficient,

@@ -18,7 +18,7 @@ them. Terms on data are means over the batch's samples (see each docstring).
 ==========================  =============================================================
 """
 
-from .base import Batch, Evaluation, Objective, Term, TermLike
+from .base import DEFAULT_BLOCK_SIZE, Batch, Evaluation, Objective, Term, TermLike
 from .data import MeanSquaredError
 from .errors_in_variables import ErrorsInVariables, errors_in_variables_loss
 from .output_range import OutputRange
@@ -28,7 +28,7 @@ from .spectral import LogDetTarget, SigmaMaxPenalty, top_singular_vectors
 from .targets import DerivativeTarget, TangentProp
 
 __all__ = [
-    "Batch", "Evaluation", "Objective", "Term", "TermLike",
+    "Batch", "Evaluation", "Objective", "Term", "TermLike", "DEFAULT_BLOCK_SIZE",
     "MeanSquaredError", "WeightDecay", "JacobianPenalty", "DoubleBackprop",
     "DerivativeTarget", "TangentProp", "SigmaMaxPenalty", "LogDetTarget",
     "top_singular_vectors", "ErrorsInVariables", "errors_in_variables_loss", "OnPoints",

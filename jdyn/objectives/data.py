@@ -22,6 +22,7 @@ class MeanSquaredError(Term):
     """
 
     default_name = "mse"
+    per_sample = True
 
     def __call__(self, model, batch):
         T = batch.require_targets(self.name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import jprop
 from .._validation import as_float_array
 from .base import Term
 
@@ -28,6 +27,7 @@ class OutputRange(Term):
     """
 
     default_name = "output_range"
+    per_sample = True
 
     def __init__(self, low, high, *, weight=1.0, name=None):
         super().__init__(weight, name)
@@ -37,7 +37,11 @@ class OutputRange(Term):
             raise ValueError(f"low must not exceed high; got {self.low} and {self.high}")
 
     def __call__(self, model, batch):
-        F = model(batch.X)
-        value, grad = jprop.data_loss(model, batch.X, np.clip(F, self.low, self.high))
+        # One forward pass for both the outputs and the gradient: the residual is then
+        # exactly zero inside the range (a second evaluation, e.g. by another kernel,
+        # could differ from the first by rounding).
+        F, tape = model.forward(batch.X)
+        r = F - np.clip(F, self.low, self.high)
+        _, grad = model.backward(tape, r, need_input=False)
         B = len(batch)
-        return value / B, grad / B
+        return 0.5 * float(np.vdot(r, r)) / B, grad / B

@@ -47,6 +47,7 @@ class JacobianPenalty(Term):
 
     default_name = "jacobian"
     monitor = False
+    per_sample = True
 
     def __init__(self, weight=1.0, n_probes=None, rng=None, resample=True, name=None):
         super().__init__(weight, name)
@@ -75,6 +76,7 @@ class DoubleBackprop(Term):
 
     default_name = "double_backprop"
     monitor = False
+    per_sample = True
 
     def __call__(self, model, batch):
         T = batch.require_targets(self.name)

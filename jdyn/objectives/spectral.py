@@ -109,6 +109,7 @@ class SigmaMaxPenalty(Term):
 
     default_name = "sigma_max"
     monitor = False
+    per_sample = True
 
     def __init__(self, weight=1.0, *, squared=False, method="auto", n_iter=1000, tol=1e-10,
                  rng=0, name=None):
@@ -183,6 +184,11 @@ class LogDetTarget(Term):
     """
 
     default_name = "logdet"
+
+    @property
+    def per_sample(self):
+        """Block-wise evaluation is exact unless the target is on the batch mean."""
+        return not self.average
 
     def __init__(self, target=0.0, *, companion=False, column=-1, average=False, weight=1.0,
                  name=None):

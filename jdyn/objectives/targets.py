@@ -37,6 +37,16 @@ class _KnownDerivative(Term):
                                      f"{self.points.shape[0]}")
             setattr(self, what, spec)
 
+    @property
+    def per_sample(self):
+        """Block-wise evaluation is exact on the batch's own samples with every per-sample
+        quantity read from its extras (fixed arrays are then shared vectors)."""
+        return self.points is None and not any(
+            isinstance(v, np.ndarray) and v.ndim == 2 for v in self._specs())
+
+    def _specs(self):
+        return [getattr(self, k) for k in ("targets", "u", "tangents") if hasattr(self, k)]
+
     def _where(self, batch):
         return batch.X if self.points is None else self.points
 
