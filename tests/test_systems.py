@@ -213,25 +213,51 @@ def test_diverging_flow_warns_and_fills_nan():
 def test_user_functions_are_validated():
     good_j = lambda x: np.eye(2)  # noqa: E731
     with pytest.raises(ValueError, match=r"bad: step returned shape \(3,\) .* expected \(2,\)"):
-        Map(lambda x: np.zeros(3), good_j, [0.0, 0.0], name="bad").trajectory(5)
+        Map(lambda x: np.zeros(3), good_j, [0.0, 0.0], name="bad")
     with pytest.raises(ValueError, match=r"jacobian returned shape \(2,\) .* expected \(2, 2\)"):
-        Map(lambda x: x, lambda x: np.ones(2), [0.0, 0.0]).jacobian([0.0, 0.0])
-    with pytest.raises(ValueError, match=r"jacobian returned shape \(2,\)"):
-        Map(lambda x: x, lambda x: np.ones(2), [0.0, 0.0]).trajectory(3)
-    with pytest.raises(ValueError, match="step returned NaN or inf at its first call"):
-        Map(lambda x: np.array([np.nan, 0.0]), good_j, [0.0, 1.0]).step([0.0, 1.0])
+        Map(lambda x: x, lambda x: np.ones(2), [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"step returned NaN or inf at x = \[0.0, 1.0\]"):
+        Map(lambda x: np.array([np.nan, 0.0]), good_j, [0.0, 1.0])
     with pytest.raises(ValueError, match="step must return a real array"):
-        Map(lambda x: "no", good_j, [0.0, 0.0]).step([0.0, 0.0])
+        Map(lambda x: "no", good_j, [0.0, 0.0])
     with pytest.raises(ValueError, match=r"rhs returned shape \(\)"):
-        Flow(lambda x: 1.0, good_j, [0.0, 0.0]).trajectory(3, 0.1)
-    with pytest.raises(ValueError, match=r"rhs_batch|X has shape"):
+        Flow(lambda x: 1.0, good_j, [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"X has shape"):
         Flow(lambda x: x, good_j, [0.0, 0.0]).rhs_batch(np.zeros(2))
     with pytest.raises(ValueError, match="step must be callable"):
         Map(3, good_j, [0.0])
-    with pytest.raises(ValueError, match="jacobian must be callable"):
-        Flow(lambda x: x, None, [0.0])
+    with pytest.raises(ValueError, match="jacobian must be callable or None"):
+        Flow(lambda x: x, 3, [0.0])
+    with pytest.raises(ValueError, match=r"jacobian must be callable or None; got list \(x0 is"):
+        Flow(lambda x: x, [0.0])
+    with pytest.raises(ValueError, match="x0 is required"):
+        Map(lambda x: x)
+    with pytest.raises(ValueError, match="step or step_batch must be given"):
+        Map(None, good_j, [0.0, 0.0])
     with pytest.raises(ValueError, match=r"x has shape \(3,\)"):
         Henon().step([0.0, 0.0, 0.0])
+
+
+def test_user_function_failures_name_the_function_and_the_state():
+    def step(x):
+        if x[0] > 0.5:
+            raise KeyError("boom")
+        return 2 * x
+
+    m = Map(step, lambda x: 2 * np.eye(1), [0.1], name="doubling")
+    with pytest.raises(ValueError, match=r"doubling: step raised KeyError \('boom'\) at "
+                                         r"x = \[0.8\]"):
+        m.trajectory(5, transient=0)
+    with pytest.raises(ValueError, match=r"step_batch returned shape \(2, 1\) for states .*"
+                                         r"expected \(3, 1\)"):
+        Map(step_batch=lambda X: X[:2], jacobian_batch=lambda X: np.ones((len(X), 1, 1)),
+            x0=[0.1]).step_batch(np.zeros((3, 1)))
+    with pytest.raises(ValueError, match=r"jacobian raised ZeroDivisionError .* at x = \[0.0\]"):
+        Map(lambda x: x, lambda x: np.array([[1 / float(x[0])]]), [0.0])
+    with pytest.raises(ValueError, match="step and step_batch disagree at x = "):
+        Map(lambda x: x, step_batch=lambda X: 2 * X, x0=[1.0])
+    with pytest.raises(ValueError, match=r"x0 has shape \(3,\); expected \(2,\)"):
+        get_system("henon", x0=[0.1, 0.1, 0.1])
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -303,3 +329,131 @@ def test_default_x0_is_on_a_bounded_orbit(cls):
     assert np.isfinite(orbit).all()
     assert np.abs(orbit).max() < 100
     assert orbit.std(axis=0).min() > 1e-3  # not a fixed point
+
+
+# -- numerical Jacobians -------------------------------------------------------------------
+def _user_copy(system, **kwargs):
+    kind = Flow if system.is_flow else Map
+    return kind(x0=system.x0, name=f"user-{system.name}", **kwargs)
+
+
+def _away_from_kinks(cls, X):
+    return X[np.abs(X[:, 0] - 0.5) > 1e-4] if cls is Tent else X
+
+
+@pytest.mark.parametrize("cls", MAPS + FLOWS, ids=lambda c: c.__name__)
+def test_numerical_jacobian_matches_the_analytic_one_on_every_builtin(cls):
+    system, orbit = ORBITS[cls]
+    X = _away_from_kinks(cls, orbit[::8])
+    fn = system.rhs if system.is_flow else system.step
+    batch = "rhs_batch" if system.is_flow else "step_batch"
+    # The per-state built-ins cast to float (central differences); their vectorised
+    # forms are complex-safe (complex step).
+    for user, method in ((_user_copy(system, **{system._fn_name: fn}), "central"),
+                         (_user_copy(system, **{batch: system._f}), "complex-step")):
+        assert user.numerical_jacobian.method == method
+        assert user.batch_modes["jacobian"] == "numerical"
+        assert user.numerical_jacobian.error_estimate < 1e-8
+        exact = system.jacobian_batch(X)
+        err = np.abs(user.jacobian_batch(X) - exact).max(axis=(1, 2))
+        assert np.all(err <= 1e-7 * np.maximum(1.0, np.abs(exact).max(axis=(1, 2))))
+        np.testing.assert_allclose(user.jacobian(X[3]), exact[3], rtol=1e-7, atol=1e-7)
+
+
+def test_complex_step_falls_back_to_central_differences_when_unsafe():
+    a, b = 1.7, 0.5
+
+    def lozi(s):  # abs() of a complex number is its modulus: the complex step is wrong
+        return np.array([1 - a * abs(s[0]) + s[1], b * s[0]])
+
+    m = Map(lozi, x0=[0.1, 0.1], name="lozi")
+    assert m.numerical_jacobian.method == "central"
+    assert "disagrees with central differences" in m.numerical_jacobian.fallback_reason
+    x = np.array([0.3, -0.2])
+    np.testing.assert_allclose(m.jacobian(x), [[-a, 1.0], [b, 0.0]], rtol=1e-9, atol=1e-9)
+    real_only = Map(lambda s: np.real(np.sin(s)), x0=[0.4], name="real-only")
+    assert real_only.numerical_jacobian.method == "central"
+    np.testing.assert_allclose(real_only.jacobian([0.4]), [[math.cos(0.4)]], rtol=1e-9)
+    cast = Map(lambda s: np.array([math.sin(s[0])]), x0=[0.4])
+    assert cast.numerical_jacobian.fallback_reason.startswith("complex input raised")
+
+
+def test_central_difference_error_estimate_is_honest():
+    # exp has f''' = f: the truncation error h^2 e^x / 6 at x = 3 (h = 6e-6 * 3) is
+    # ~1e-9 relative; the estimate must cover the true error without overstating it 100x.
+    m = Map(lambda s: np.array([math.exp(s[0])]), x0=[3.0])
+    assert m.numerical_jacobian.method == "central"
+    true = abs(m.jacobian([3.0])[0, 0] - math.exp(3.0)) / math.exp(3.0)
+    est = m.numerical_jacobian.error_estimate
+    assert true <= 3 * est and est < 1e-8
+
+
+# -- batch forms ---------------------------------------------------------------------------
+def _henon_step(x):
+    return np.array([1.0 - 1.4 * x[0] * x[0] + x[1], 0.3 * x[0]])
+
+
+def _henon_jacobian(x):
+    return np.array([[-2.8 * x[0], 1.0], [0.3, 0.0]])
+
+
+@pytest.mark.parametrize("step, mode", [
+    (_henon_step, "columns"),
+    (lambda x: np.array([np.sin(x[1]) + 1.0, 0.5]) * x.sum(), "lanes"),
+    (lambda x: np.array([min(x[0], 1 - x[0]), 0.5 * x[1]]), "loop"),
+    (lambda x: np.array([math.cos(x[0]), x[1]]), "loop"),
+])
+def test_per_state_functions_are_batched_only_where_that_reproduces_them(step, mode):
+    m = Map(step, _henon_jacobian, [0.1, 0.2])
+    assert m.batch_modes == {"step": mode, "jacobian": "lanes"}
+    X = np.random.default_rng(3).uniform(-1, 1, size=(7, 2))
+    np.testing.assert_allclose(m.step_batch(X), [step(x) for x in X], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(m.jacobian_batch(X), [_henon_jacobian(x) for x in X],
+                               rtol=1e-14, atol=1e-15)
+
+
+def test_batch_functions_alone_define_the_system():
+    h = Henon()
+    m = Map(step_batch=h._f, jacobian_batch=h._J, x0=h.x0)
+    assert m.batch_modes == {"step": "given", "jacobian": "given"}
+    np.testing.assert_array_equal(m.trajectory(50, transient=10), h.trajectory(50, transient=10))
+    np.testing.assert_array_equal(m.jacobian(h.x0), h.jacobian(h.x0))
+
+
+# -- time-dependent flows ------------------------------------------------------------------
+def test_forced_linear_flow_matches_its_exact_solution():
+    # x' = -x + cos t: x(t) = (cos t + sin t) / 2 + (x0 - 1/2) e^-t
+    flow = Flow(lambda x, t: -x + np.cos(t), None, x0=[2.0], time_dependent=True)
+    assert flow.time_dependent and flow.numerical_jacobian.method == "complex-step"
+    t = 1.5 + 0.25 * np.arange(40)
+    exact = (np.cos(t) + np.sin(t)) / 2 + 1.5 * np.exp(-t)
+    np.testing.assert_allclose(flow.trajectory(40, 0.25, transient=1.5)[:, 0], exact,
+                               rtol=1e-8, atol=1e-9)
+    noisy = flow.trajectory(40, 0.25, transient=1.5, dynamical_noise=1e-300, rng=0)
+    np.testing.assert_allclose(noisy[:, 0], exact, rtol=1e-8, atol=1e-9)
+    assert flow.rhs([1.0], t=math.pi) == pytest.approx(-2.0)
+    np.testing.assert_allclose(flow.jacobian([1.0], t=0.3), [[-1.0]], rtol=1e-12)
+
+
+def test_time_dependence_is_checked_at_construction():
+    with pytest.raises(TypeError, match=r"rhs of a time-dependent system must accept \(x, t\)"):
+        Flow(lambda x: -x, None, x0=[1.0], time_dependent=True)
+    with pytest.raises(TypeError, match=r"jacobian of a time-dependent system must accept"):
+        Flow(lambda x, t: -x, lambda x: -np.eye(1), x0=[1.0], time_dependent=True)
+    with pytest.raises(TypeError, match="pass time_dependent=True"):
+        Flow(lambda x, t: -x, None, x0=[1.0])
+    forced = Flow(lambda x, t: -x + np.cos(t), None, x0=[1.0], time_dependent=True)
+    with pytest.raises(TypeError, match="time-dependent: pass the time t"):
+        forced.rhs([1.0])
+    with pytest.raises(ValueError, match="time_dependent must be True or False"):
+        Flow(lambda x: -x, None, x0=[1.0], time_dependent="yes")
+
+
+def test_user_systems_of_module_level_functions_pickle():
+    import pickle
+    for m in (Map(_henon_step, _henon_jacobian, [0.1, 0.2]), Map(_henon_step, None, [0.1, 0.2]),
+              Map(step_batch=Henon()._f, x0=[0.1, 0.2])):
+        copy = pickle.loads(pickle.dumps(m))
+        np.testing.assert_array_equal(copy.trajectory(20, transient=0),
+                                      m.trajectory(20, transient=0))
+        np.testing.assert_array_equal(copy.jacobian([0.3, 0.1]), m.jacobian([0.3, 0.1]))

@@ -12,14 +12,11 @@ condition number stays below ``exp(LOG_KAPPA)``.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy.integrate import DOP853
-from scipy.spatial import cKDTree
 
 __all__ = ["qr_logdiag", "chain_products", "TangentFrames", "BlockStats", "check_stderr_method",
-           "check_independent", "run_flow"]
+           "run_flow"]
 
 #: Largest log condition number allowed for a block product (relative rounding of the
 #: smallest diagonal entry of R is then about 1e-16 * exp(LOG_KAPPA) ~ 1e-11).
@@ -233,6 +230,21 @@ class BlockStats:
         """Time-averaged log-stretch per step of each orbit, shape (k, d)."""
         return self.sums.sum(axis=0) / max(self.counts.sum(), 1.0)
 
+    def running(self, alive, order):
+        """Running averages of the live orbits after each bin.
+
+        Returns
+        -------
+        steps : numpy.ndarray, shape (B,)
+            Steps averaged so far.
+        means : numpy.ndarray, shape (B, k_alive, d)
+            Each orbit's running mean log-stretch per step, columns in ``order``.
+        """
+        ccount = np.cumsum(self.counts)
+        ok = ccount > 0
+        csum = np.cumsum(self.sums[:, alive][:, :, order], axis=0)
+        return ccount[ok], csum[ok] / ccount[ok][:, None, None]
+
     def samples(self, method, alive, order, n_blocks=None):
         """Independent estimates for the standard error.
 
@@ -257,25 +269,10 @@ class BlockStats:
         return means.reshape(-1, self.d)[:, order], "blocks", int(n_blocks)
 
 
-# -- flows and independence --------------------------------------------------------------
-def check_independent(X, ids):
-    """Warn if two orbits (rows of X, numbered ``ids``) are still close after the
-    transient, i.e. not yet independent."""
-    if X.shape[0] < 2 or not np.isfinite(X).all():
-        return
-    dist, nearest = cKDTree(X).query(X, k=2)
-    i = int(np.argmin(dist[:, 1]))
-    a, b = sorted((int(ids[i]), int(ids[nearest[i, 1]])))
-    gap = float(dist[i, 1])
-    if gap < 1e-4 * max(1.0, float(np.abs(X).max())):
-        warnings.warn(f"orbits {a} and {b} are only {gap:.3g} apart after the transient: "
-                      "the orbits are not yet independent, so the reported stderr "
-                      "understates the error; use a longer transient", RuntimeWarning,
-                      stacklevel=4)
-
-
-def _integrate(f, jac, X, Q, dt, rtol, atol, h):
-    """State and variational equations of all rows of X over ``dt``, as one ODE.
+# -- flows ---------------------------------------------------------------------------------
+def _integrate(f, jac, X, Q, t0, dt, rtol, atol, h):
+    """State and variational equations of all rows of X from time ``t0`` over ``dt``, as
+    one ODE (``f(X, t)`` and ``jac(X, t)`` get the absolute time).
 
     Returns (X, Phi, h), or None if the integration failed or left non-finite numbers.
     """
@@ -285,8 +282,8 @@ def _integrate(f, jac, X, Q, dt, rtol, atol, h):
     def fun(t, y):
         Xs = y[:kd].reshape(k, d)
         out = np.empty_like(y)
-        out[:kd].reshape(k, d)[...] = f(Xs)
-        np.matmul(jac(Xs), y[kd:].reshape(k, d, d), out=out[kd:].reshape(k, d, d))
+        out[:kd].reshape(k, d)[...] = f(Xs, t0 + t)
+        np.matmul(jac(Xs, t0 + t), y[kd:].reshape(k, d, d), out=out[kd:].reshape(k, d, d))
         return out
 
     y = np.concatenate([X.ravel(), Q.ravel()])
@@ -304,35 +301,47 @@ def _integrate(f, jac, X, Q, dt, rtol, atol, h):
     return solver.y[:kd].reshape(k, d), solver.y[kd:].reshape(k, d, d), min(h_max, dt)
 
 
-def run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad):
-    """Orbits X (k, d) of ``dx/dt = f(x)`` with their tangent frames, re-orthonormalised
-    every ``dt``; log-stretches after ``n_transient`` intervals go to ``stats``, and
-    ``bad`` gets a message for each orbit that fails."""
+def run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad, independence):
+    """Orbits X (k, d) of ``dx/dt = f(x, t)`` from t = 0 with their tangent frames,
+    re-orthonormalised every ``dt``; log-stretches after ``n_transient`` intervals go to
+    ``stats``, ``bad`` gets a message for each orbit that fails, and ``independence``
+    (an :class:`~jdyn.analysis._collapse.Independence`) sees the states after the
+    transient. Returns the final states (rows of failed orbits as they failed)."""
     k, d = X.shape
     Q = np.broadcast_to(np.eye(d), (k, d, d)).copy()
     active, h = np.arange(k), None
     for i in range(n_transient + n_steps):
+        if i == n_transient // 2:
+            independence.at_midway(X)
         if i == n_transient:
-            check_independent(X[active], active)
-        out = _integrate(f, jac, X[active], Q[active], dt, rtol, atol, h)
+            independence.at_transient_end(X[active], active)
+        out = _integrate(f, jac, X[active], Q[active], i * dt, dt, rtol, atol, h)
         if out is None:
-            # Something in the stack failed: find out which orbits, one by one.
-            each = [_integrate(f, jac, X[[o]], Q[[o]], dt, rtol, atol, None) for o in active]
-            for o, r in zip(active, each):
-                if r is None:
-                    where = "transient " if i < n_transient else ""
-                    bad[int(o)] = (f"orbit {o} diverged or failed to integrate in {where}"
-                                   f"re-orthonormalisation step {i} (t = {i * dt:.6g} to "
-                                   f"{(i + 1) * dt:.6g}, transient included)")
-            active = np.array([o for o, r in zip(active, each) if r is not None], dtype=int)
+            active, out = _retry_one_by_one(f, jac, X, Q, active, i, n_transient, dt,
+                                            rtol, atol, bad)
             if active.size == 0:
-                return
-            each = [r for r in each if r is not None]
-            out = (np.concatenate([r[0] for r in each]), np.concatenate([r[1] for r in each]),
-                   None)
+                return X
         X[active], Phi, h = out
         Q[active], logs = qr_logdiag(Phi)
         if i >= n_transient:
             full = np.zeros((1, k, d))
             full[0, active] = logs
             stats.add(full, np.array([i - n_transient]), np.array([1]))
+    return X
+
+
+def _retry_one_by_one(f, jac, X, Q, active, i, n_transient, dt, rtol, atol, bad):
+    """Something in the stack failed: find out which orbits; returns (active, out)."""
+    each = [_integrate(f, jac, X[[o]], Q[[o]], i * dt, dt, rtol, atol, None) for o in active]
+    for o, r in zip(active, each):
+        if r is None:
+            where = "transient " if i < n_transient else ""
+            bad[int(o)] = (f"orbit {o} diverged or failed to integrate in {where}"
+                           f"re-orthonormalisation step {i} (t = {i * dt:.6g} to "
+                           f"{(i + 1) * dt:.6g}, transient included)")
+    active = np.array([o for o, r in zip(active, each) if r is not None], dtype=int)
+    each = [r for r in each if r is not None]
+    if not each:
+        return active, None
+    return active, (np.concatenate([r[0] for r in each]), np.concatenate([r[1] for r in each]),
+                    None)

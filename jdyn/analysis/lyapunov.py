@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
 from jdyn._validation import as_float_array, as_rng, check_int, check_positive
-from jdyn.analysis._qr import (BlockStats, TangentFrames, check_independent,
-                               check_stderr_method, run_flow)
-from jdyn.analysis.kaplan_yorke import kaplan_yorke_dim
+from jdyn.analysis._collapse import (TAIL, Independence, cycle_exponents, cycle_periods,
+                                     fixed_point_speed)
+from jdyn.analysis._lyapunov_result import LyapunovResult, finish
+from jdyn.analysis._qr import BlockStats, TangentFrames, check_stderr_method, run_flow
 
 __all__ = ["LyapunovResult", "lyapunov_spectrum", "lyapunov_spectrum_from_jacobians"]
 
@@ -25,87 +25,6 @@ __all__ = ["LyapunovResult", "lyapunov_spectrum", "lyapunov_spectrum_from_jacobi
 # one because some (Hénon) sit close to the boundary of their basin.
 _PERTURBATION = {False: 1e-6, True: 1e-3}
 _CHUNK = 2048
-
-
-@dataclass(frozen=True, eq=False)
-class LyapunovResult:
-    """A Lyapunov spectrum with its uncertainty.
-
-    Attributes
-    ----------
-    exponents : numpy.ndarray, shape (d,)
-        Descending; natural log, per iteration (maps) or per unit time (flows, or
-        Jacobian sequences given ``dt``). NaN if any orbit diverged.
-    stderr : numpy.ndarray, shape (d,)
-        Standard error of each exponent, computed as ``stderr_method`` says.
-    kaplan_yorke : float
-        :func:`~jdyn.analysis.kaplan_yorke.kaplan_yorke_dim` of ``exponents``.
-    kaplan_yorke_stderr : float
-        Its standard error, from the same samples (orbits or blocks) as ``stderr``.
-    n_steps : int
-        Steps (map iterations, re-orthonormalisation intervals of a flow, or Jacobians)
-        averaged per orbit, transient excluded.
-    n_orbits : int
-    per_orbit : numpy.ndarray, shape (n_orbits, d), or None
-        Each orbit's own estimate (columns in the order of ``exponents``); NaN rows for
-        diverged orbits. ``None`` for a single Jacobian sequence.
-    stderr_method : str
-        ``"orbits"``: standard deviation across the independent orbits over
-        ``sqrt(n_orbits)``. ``"blocks"``: every orbit is cut into ``n_blocks``
-        contiguous blocks (the QR frame is carried across block boundaries, so the
-        blocks partition the same average); the standard deviation of all block means
-        over ``sqrt(number of blocks)``. Blocks must be much longer than the
-        correlation time of the local stretching rates, or the error is understated.
-    n_blocks : int
-        Blocks per orbit used for ``"blocks"`` (0 if unused).
-    dt : float
-        Time per step (1.0 for maps).
-    diverged : bool
-    reason : str or None
-        Which orbit became non-finite at which step, if any did.
-    """
-
-    exponents: np.ndarray
-    stderr: np.ndarray
-    kaplan_yorke: float
-    kaplan_yorke_stderr: float
-    n_steps: int
-    n_orbits: int
-    per_orbit: np.ndarray | None
-    stderr_method: str
-    n_blocks: int
-    dt: float
-    diverged: bool = False
-    reason: str | None = None
-
-
-# -- results ---------------------------------------------------------------------------
-def _finish(stats, *, n_steps, dt, per_orbit, bad, method, n_blocks):
-    """Turn accumulated stats into a LyapunovResult; ``bad`` maps orbit -> message."""
-    k = stats.k
-    alive = np.array([i not in bad for i in range(k)])
-    est = stats.per_orbit() / dt                             # (k, d), column order
-    est[~alive] = np.nan
-    order = np.argsort(-np.nanmean(est, axis=0)) if alive.any() else np.arange(stats.d)
-    est = est[:, order]
-    samples, used, blocks = stats.samples(method, alive, order, n_blocks)
-    samples = samples / dt
-    reason = "; ".join(bad[i] for i in sorted(bad)) or None
-    if bad:
-        exps = np.full(stats.d, np.nan)
-        err = np.full(stats.d, np.nan)
-        ky = ky_err = float("nan")
-    else:
-        exps = est.mean(axis=0)
-        m = samples.shape[0]
-        err = samples.std(axis=0, ddof=1) / math.sqrt(m) if m > 1 else np.full(stats.d, np.nan)
-        ky = kaplan_yorke_dim(exps)
-        kys = np.array([kaplan_yorke_dim(s) for s in samples])
-        ky_err = float(kys.std(ddof=1) / math.sqrt(m)) if m > 1 else float("nan")
-    return LyapunovResult(exponents=exps, stderr=err, kaplan_yorke=ky,
-                          kaplan_yorke_stderr=ky_err, n_steps=n_steps, n_orbits=k,
-                          per_orbit=est if per_orbit else None, stderr_method=used,
-                          n_blocks=blocks, dt=dt, diverged=bool(bad), reason=reason)
 
 
 def _warn_bad(bad, what):
@@ -182,27 +101,30 @@ def lyapunov_spectrum_from_jacobians(J, *, dt=1.0, discard=0, stderr_method="aut
     if single and bad:
         bad = {0: bad[0].replace("orbit 0 became", "J became")}
     _warn_bad(bad, "lyapunov_spectrum_from_jacobians")
-    return _finish(stats, n_steps=T - discard, dt=dt, per_orbit=not single, bad=bad,
-                   method=method, n_blocks=n_blocks)
+    return finish(stats, n_steps=T - discard, dt=dt, per_orbit=not single, bad=bad,
+                  method=method, n_blocks=n_blocks)
 
 
 # -- systems ---------------------------------------------------------------------------
 def _batch_fns(system):
-    """(next-or-rhs batch function, jacobian batch function, is_flow), duck-typed."""
+    """(f(X, t), jac(X, t), is_flow) of a Map, Flow or duck-typed object; ``t`` is
+    passed on only to time-dependent systems."""
     is_flow = bool(getattr(system, "is_flow", False))
     names = ("rhs_batch", "rhs") if is_flow else ("step_batch", "step")
     f = getattr(system, names[0], None)
     jac = getattr(system, "jacobian_batch", None)
     if f is None and callable(getattr(system, names[1], None)):
         one = getattr(system, names[1])
-        f = lambda X: np.array([one(x) for x in X])  # noqa: E731
+        f = lambda X, *t: np.array([one(x, *t) for x in X])  # noqa: E731
     if jac is None and callable(getattr(system, "jacobian", None)):
-        f1 = system.jacobian
-        jac = lambda X: np.array([f1(x) for x in X])  # noqa: E731
+        j1 = system.jacobian
+        jac = lambda X, *t: np.array([j1(x, *t) for x in X])  # noqa: E731
     if not (callable(f) and callable(jac)) or not hasattr(system, "x0"):
         raise ValueError("system must be a jdyn.systems.Map or Flow (or provide x0, "
                          f"{names[0]} and jacobian_batch); got {type(system).__name__}")
-    return f, jac, is_flow
+    if is_flow and getattr(system, "time_dependent", False):
+        return f, jac, True
+    return (lambda X, t=None: f(X)), (lambda X, t=None: jac(X)), is_flow
 
 
 def _checked(out, shape, what):
@@ -212,34 +134,62 @@ def _checked(out, shape, what):
     return out
 
 
-def lyapunov_spectrum(system, n_steps, *, n_orbits=8, transient=None, dt=None, rng=None,
-                      x0=None, stderr_method="auto", n_blocks=None, rtol=1e-10,
-                      atol=1e-12) -> LyapunovResult:
-    """Lyapunov spectrum of a map or flow from its analytic Jacobian.
+def _starts(system, x0, n_orbits, exact_start, is_flow, rng):
+    """Initial states (k, d): x0 plus small perturbations, or x0's rows exactly."""
+    if not isinstance(exact_start, bool):
+        raise ValueError(f"exact_start must be True or False; got {exact_start!r}")
+    start = as_float_array(system.x0 if x0 is None else x0, "x0",
+                           ndim=2 if exact_start and np.ndim(x0) == 2 else 1)
+    d = start.shape[-1]
+    if d != getattr(system, "dim", d) or d == 0:
+        raise ValueError(f"x0 has {d} coordinates; the system has dim {system.dim}")
+    if exact_start:
+        X = np.atleast_2d(start).copy()
+        if n_orbits is not None and check_int(n_orbits, "n_orbits", minimum=1) != len(X):
+            raise ValueError(f"exact_start runs one orbit per row of x0 ({len(X)}); got "
+                             f"n_orbits={n_orbits}")
+        return X, X[0]
+    k = check_int(8 if n_orbits is None else n_orbits, "n_orbits", minimum=1)
+    scale = _PERTURBATION[is_flow] * max(1.0, float(np.abs(start).max()))
+    return start + scale * rng.standard_normal((k, d)), start
+
+
+def lyapunov_spectrum(system, n_steps, *, n_orbits=None, transient=None, dt=None, rng=None,
+                      x0=None, exact_start=False, stderr_method="auto", n_blocks=None,
+                      rtol=1e-10, atol=1e-12) -> LyapunovResult:
+    """Lyapunov spectrum of a map or flow from its Jacobian.
 
     Parameters
     ----------
     system : jdyn.systems.Map or jdyn.systems.Flow
         Or any object with ``x0``, ``is_flow`` and ``step_batch``/``rhs_batch`` plus
         ``jacobian_batch`` (``step``/``rhs``/``jacobian`` on single states also work).
+        The Jacobian is the system's, analytic or numerical (``jacobian=None``). A
+        time-dependent flow gets ``t`` (0 at the start) and has ``d`` exponents.
     n_steps : int
         Per orbit: iterations of a map, or re-orthonormalisation intervals of length
         ``dt`` for a flow (time ``n_steps * dt``), averaged after the transient.
-    n_orbits : int
+    n_orbits : int, optional
         Independent orbits advanced together (stacked QR; for a flow one stacked ODE).
+        Default 8; with ``exact_start`` the number of rows of ``x0``.
     transient : int or float, optional
         Discarded first (map iterations, default 1000; flow time, default 20.0). The
         tangent frames are re-orthonormalised through it, so they are aligned when
         averaging starts. It must also let the orbits decorrelate: they start from
         ``x0`` plus Gaussian perturbations of relative size 1e-6 (maps) or 1e-3
         (flows), which takes about ``ln(1 / size) / λ1``; a ``RuntimeWarning`` says so
-        if two orbits are still within 1e-4 (relative) of each other afterwards.
+        if two orbits are within 1e-4 (relative) of each other both halfway through it
+        and after it (and, if they still are at the end of the run, that a longer
+        transient cannot help).
     dt : float, optional
         Flows only: re-orthonormalisation interval (default 0.1).
     rng : None, int or numpy.random.Generator
         Draws the perturbations of ``x0`` that start the orbits.
-    x0 : array_like, shape (d,), optional
+    x0 : array_like, shape (d,), or (k, d) with ``exact_start``
         Defaults to ``system.x0``.
+    exact_start : bool
+        Start the orbits exactly at ``x0`` (one orbit per row), with no perturbation:
+        a reproducible single orbit, e.g. for regression tests against other codes.
     stderr_method, n_blocks
         See :func:`lyapunov_spectrum_from_jacobians`.
     rtol, atol : float
@@ -249,62 +199,108 @@ def lyapunov_spectrum(system, n_steps, *, n_orbits=8, transient=None, dt=None, r
     -------
     LyapunovResult
         Per iteration for maps, per unit time for flows. An orbit that becomes
-        non-finite gives NaN exponents and a ``RuntimeWarning`` naming the step.
+        non-finite gives NaN exponents and a ``RuntimeWarning`` naming the step. Map
+        orbits that end on a fixed point or cycle (flow orbits at rest on a fixed point)
+        give its exponents with ``status="periodic"`` (a ``RuntimeWarning`` if it is an
+        unstable one, reached by floating-point collapse), or NaN with
+        ``status="mixed"`` when the orbits end on different attractors.
     """
     f, jac, is_flow = _batch_fns(system)
     n_steps = check_int(n_steps, "n_steps", minimum=1)
-    k = check_int(n_orbits, "n_orbits", minimum=1)
-    start = as_float_array(system.x0 if x0 is None else x0, "x0", ndim=1)
-    d = start.size
-    if d != getattr(system, "dim", d) or d == 0:
-        raise ValueError(f"x0 has {d} coordinates; the system has dim {system.dim}")
     rng = as_rng(rng)
+    X, start = _starts(system, x0, n_orbits, exact_start, is_flow, rng)
+    k, d = X.shape
     method = check_stderr_method(stderr_method, k)
     if n_blocks is not None:
         check_int(n_blocks, "n_blocks", minimum=2)
-    scale = _PERTURBATION[is_flow] * max(1.0, float(np.abs(start).max()))
-    X = start + scale * rng.standard_normal((k, d))
-    _checked(f(X), (k, d), "rhs_batch" if is_flow else "step_batch")
-    _checked(jac(X), (k, d, d), "jacobian_batch")
-    stats, bad = BlockStats(n_steps, k, d), {}
+    _checked(f(X, 0.0), (k, d), "rhs_batch" if is_flow else "step_batch")
+    _checked(jac(X, 0.0), (k, d, d), "jacobian_batch")
+    stats, bad, independence, cycles = BlockStats(n_steps, k, d), {}, Independence(), None
     if is_flow:
         dt = 0.1 if dt is None else check_positive(dt, "dt")
         transient = check_positive(20.0 if transient is None else transient, "transient",
                                    allow_zero=True)
         rtol, atol = check_positive(rtol, "rtol"), check_positive(atol, "atol")
-        run_flow(f, jac, X, n_steps, math.ceil(transient / dt - 1e-9), dt, rtol, atol,
-                 stats, bad)
+        n_transient = math.ceil(transient / dt - 1e-9)
+        X = run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad,
+                     independence)
+        if not getattr(system, "time_dependent", False):
+            cycles = _rest_points_at_end(f, jac, X, dt)
     else:
         if dt is not None:
             raise ValueError(f"dt applies to flows only; got dt={dt!r} for a map")
         transient = check_int(1000 if transient is None else transient, "transient",
                               minimum=0)
-        _run_map(f, jac, X, start, n_steps, transient, stats, bad)
+        X, cycles = _run_map(f, jac, X, start, n_steps, transient, stats, bad, independence)
         dt = 1.0
-    _warn_bad(bad, f"lyapunov_spectrum({getattr(system, 'name', type(system).__name__)})")
-    return _finish(stats, n_steps=n_steps, dt=dt, per_orbit=True, bad=bad, method=method,
-                   n_blocks=n_blocks)
+    label = f"lyapunov_spectrum({getattr(system, 'name', type(system).__name__)})"
+    _warn_bad(bad, label)
+    res = finish(stats, n_steps=n_steps, dt=dt, per_orbit=True, bad=bad, method=method,
+                 n_blocks=n_blocks, cycles=cycles)
+    _warn_special(res, independence, X, bad, label)
+    return res
 
 
-def _run_map(f, jac, X, start, n_steps, transient, stats, bad):
+def _warn_special(res, independence, X, bad, label):
+    if res.status == "mixed" or (res.status == "periodic" and res.exponents[0] > 0):
+        warnings.warn(f"{label}: {res.reason}", RuntimeWarning, stacklevel=3)
+    message = independence.message(X) if res.status == "ok" and not bad else None
+    if message:
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def _run_map(f, jac, X, start, n_steps, transient, stats, bad, independence):
+    """Iterate the orbits X (k, d) with their frames; returns the final states and
+    ``(periods, cycle exponents)`` of the cycles they end on (see _collapse)."""
     k, d = X.shape
     frames, alive = TangentFrames(k, d), np.ones(k, dtype=bool)
     total, t, chunk = transient + n_steps, 0, 256
+    tail = np.empty((0, k, d))
+    midway = transient // 2
     while t < total and alive.any():
+        if t == midway:
+            independence.at_midway(X)
         if t == transient:
-            check_independent(X[alive], np.flatnonzero(alive))
+            independence.at_transient_end(X[alive], np.flatnonzero(alive))
         m = min(chunk, total - t)
-        if t < transient:  # chunks never straddle the end of the transient
-            m = min(m, transient - t)
-        states = np.empty((m, k, d))
+        for mark in (midway, transient):  # chunks never straddle these
+            if t < mark:
+                m = min(m, mark - t)
+        states = np.empty((m + 1, k, d))
         with np.errstate(all="ignore"):
             for j in range(m):
                 states[j] = X
                 X = f(X)
-            J = np.asarray(jac(states.reshape(m * k, d)), dtype=np.float64).reshape(m, k, d, d)
-        J[~np.isfinite(states).all(axis=-1)] = np.nan
+            states[m] = X
+            J = np.asarray(jac(states[:m].reshape(m * k, d)),
+                           dtype=np.float64).reshape(m, k, d, d)
+        J[~np.isfinite(states[:m]).all(axis=-1)] = np.nan
         _advance(frames, stats, J, t, transient, bad, alive,
                  "iteration" if t >= transient else "transient iteration")
+        tail = np.concatenate([tail, states[max(0, m - TAIL):m]])[-TAIL:]
         X = np.where(alive[:, None] & np.isfinite(X), X, start)
         t += m
         chunk = _CHUNK
+    return X, _cycles_at_end(jac, tail, k, d)
+
+
+def _rest_points_at_end(f, jac, X, dt):
+    """Flows: ``(periods, exponents per interval dt)`` with period 1 for orbits at rest on
+    a fixed point (exponents the real parts of the Jacobian's eigenvalues there)."""
+    with np.errstate(all="ignore"):
+        speed = np.linalg.norm(np.asarray(f(X), dtype=np.float64), axis=1)
+    periods = (speed <= fixed_point_speed(X)).astype(int)
+    exps = np.full(X.shape, np.nan)
+    if periods.any():
+        J = np.asarray(jac(X[periods == 1]), dtype=np.float64)
+        exps[periods == 1] = dt * np.sort(np.linalg.eigvals(J).real, axis=1)[:, ::-1]
+    return periods, exps
+
+
+def _cycles_at_end(jac, tail, k, d):
+    periods = cycle_periods(tail)
+    exps = np.full((k, d), np.nan)
+    for o in np.flatnonzero(periods):
+        p = int(periods[o])
+        exps[o] = cycle_exponents(np.asarray(jac(tail[-p:, o]), dtype=np.float64))
+    return periods, exps

@@ -8,7 +8,10 @@ Cases (``--quick`` sizes in brackets):
   delay vectors, nolds the series and ``emb_dim=2``; each with its default radii;
   nolds with least-squares fits);
 * the Hénon spectrum from 10^6 [10^5] iterations in total (64 orbits);
-* the Lorenz spectrum over 10^4 [500] time units in total (100 [20] orbits, dt = 0.1).
+* the Lorenz spectrum over 10^4 [500] time units in total (100 [20] orbits, dt = 0.1);
+* the same two spectra of user-defined systems, beside the built-ins: Hénon written as a
+  user would, with per-state ``step(x)`` and ``jacobian(x)`` only, and Lorenz given as
+  ``Flow(rhs_batch=..., jacobian_batch=...)`` (targets: each within 1.5x the built-in).
 
 Every case runs in a fresh spawned process, so its memory figure is its own: *peak RSS*
 is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of that process (the whole process,
@@ -28,6 +31,8 @@ import resource
 import sys
 import time
 
+import numpy as np
+
 __all__ = ["add_arguments", "run", "measure", "format_report", "main", "CASES"]
 
 #: name -> (full size, quick size)
@@ -37,6 +42,8 @@ CASES = {
     "corr_dim_vs_nolds_b": (5_000, 1_000),
     "henon_spectrum": (1_000_000, 100_000),
     "lorenz_spectrum": (10_000, 500),
+    "henon_spectrum_user": (1_000_000, 100_000),
+    "lorenz_spectrum_user": (10_000, 500),
 }
 HENON_ORBITS = 64
 LORENZ_ORBITS = (100, 20)
@@ -64,6 +71,39 @@ def _henon_x(n):
     return Henon().trajectory(n, rng=0)
 
 
+def _user_henon_step(x):
+    return np.array([1.0 - 1.4 * x[0] * x[0] + x[1], 0.3 * x[0]])
+
+
+def _user_henon_jacobian(x):
+    return np.array([[-2.8 * x[0], 1.0], [0.3, 0.0]])
+
+
+def _user_lorenz_rhs(X):
+    x, y, z = X[:, 0], X[:, 1], X[:, 2]
+    return np.stack([10.0 * (y - x), x * (28.0 - z) - y, x * y - 8.0 / 3.0 * z], axis=1)
+
+
+def _user_lorenz_jacobian(X):
+    x, y, z = X[:, 0], X[:, 1], X[:, 2]
+    J = np.zeros((X.shape[0], 3, 3))
+    J[:, 0, 0], J[:, 0, 1], J[:, 1, 1], J[:, 2, 2] = -10.0, 10.0, -1.0, -8.0 / 3.0
+    J[:, 1, 0], J[:, 1, 2], J[:, 2, 0], J[:, 2, 1] = 28.0 - z, -x, y, x
+    return J
+
+
+def _spectrum_system(name):
+    from jdyn.systems import Flow, Henon, Lorenz, Map
+    if name == "henon_spectrum":
+        return Henon()
+    if name == "henon_spectrum_user":
+        return Map(_user_henon_step, _user_henon_jacobian, Henon().x0, name="user-henon")
+    if name == "lorenz_spectrum":
+        return Lorenz()
+    return Flow(rhs_batch=_user_lorenz_rhs, jacobian_batch=_user_lorenz_jacobian,
+                x0=Lorenz().x0, name="user-lorenz")
+
+
 def _case(name, size, quick):
     """Run one case in this process; returns a dict of measurements."""
     import numpy as np
@@ -80,16 +120,16 @@ def _case(name, size, quick):
             from jdyn.analysis.correlation import correlation_dim
             points = np.column_stack([x[:-1], x[1:]])
             call = lambda: correlation_dim(points)  # noqa: E731
-    elif name == "henon_spectrum":
+    elif name.startswith("henon_spectrum"):
         from jdyn.analysis import lyapunov_spectrum
-        from jdyn.systems import Henon
-        call = lambda: lyapunov_spectrum(Henon(), size // HENON_ORBITS,  # noqa: E731
+        system = _spectrum_system(name)
+        call = lambda: lyapunov_spectrum(system, size // HENON_ORBITS,  # noqa: E731
                                          n_orbits=HENON_ORBITS, rng=0)
-    elif name == "lorenz_spectrum":
+    elif name.startswith("lorenz_spectrum"):
         from jdyn.analysis import lyapunov_spectrum
-        from jdyn.systems import Lorenz
+        system = _spectrum_system(name)
         k = LORENZ_ORBITS[1 if quick else 0]
-        call = lambda: lyapunov_spectrum(Lorenz(), round(size / k / LORENZ_DT),  # noqa: E731
+        call = lambda: lyapunov_spectrum(system, round(size / k / LORENZ_DT),  # noqa: E731
                                          n_orbits=k, dt=LORENZ_DT, rng=0)
     else:
         raise ValueError(f"unknown case {name!r}")
@@ -152,6 +192,8 @@ _LABELS = {
     "corr_dim_vs_nolds_b_nolds": "nolds.corr_dim, same data",
     "henon_spectrum": "lyapunov_spectrum, Hénon (iterations)",
     "lorenz_spectrum": "lyapunov_spectrum, Lorenz (time units)",
+    "henon_spectrum_user": "lyapunov_spectrum, user Hénon, per-state functions",
+    "lorenz_spectrum_user": "lyapunov_spectrum, user Lorenz, batch functions",
 }
 
 
@@ -180,6 +222,11 @@ def format_report(report: dict) -> str:
         if key in by:
             checks.append((f"{_LABELS[key]} {by[key]['size']:,} ≤ {limit:g} s",
                            by[key]["seconds"] <= limit, f"{by[key]['seconds']:.2f} s"))
+    for key in ("henon_spectrum", "lorenz_spectrum"):
+        if key in by and key + "_user" in by:
+            ratio = by[key + "_user"]["cpu_seconds"] / by[key]["cpu_seconds"]
+            checks.append((f"{_LABELS[key + '_user']} ≤ 1.5× the built-in (CPU)",
+                           ratio <= 1.5, f"{ratio:.2f}×"))
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     if report.get("quick"):  # the targets are for the full sizes
         lines += [f"| {t} | {m} | n/a (--quick) |" for t, ok, m in checks]

@@ -1,5 +1,5 @@
-"""Ground-truth dynamical systems: user-defined :class:`Map`/:class:`Flow`, built-ins,
-trajectories and noise.
+"""Ground-truth dynamical systems: user-defined :class:`Map`/:class:`Flow` (Jacobian and
+batch forms optional, forced flows too), built-ins, trajectories and noise.
 
 Built-ins are also reachable by name (for scenario files and the CLI):
 ``get_system("henon", a=1.3)``, ``list_systems()``.
@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import inspect
 
+from jdyn.systems._functions import UserFunctionError
+from jdyn.systems._numerical_jacobian import NumericalJacobian
 from jdyn.systems.base import Flow, Map
 from jdyn.systems.flows import Lorenz, Rossler
 from jdyn.systems.maps import Henon, Ikeda, Logistic, Tent
 from jdyn.systems.noise import add_observational_noise, observe
 
 __all__ = [
-    "Map", "Flow",
+    "Map", "Flow", "NumericalJacobian", "UserFunctionError",
     "Henon", "Logistic", "Tent", "Ikeda", "Lorenz", "Rossler",
     "get_system", "list_systems",
     "add_observational_noise", "observe",

@@ -1,4 +1,4 @@
-"""Sampled integration of an autonomous ODE with scipy's DOP853, tolerant of blow-ups."""
+"""Sampled integration of an ODE with scipy's DOP853, tolerant of blow-ups."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from scipy.integrate import solve_ivp
 __all__ = ["integrate_sampled"]
 
 
-def _solve(fun, x, t_end, rtol, atol, t_eval=None):
-    """Integrate from t=0 to ``t_end``; return (times reached, states (m, d), ok)."""
+def _solve(fun, x, t_start, duration, rtol, atol, t_eval=None):
+    """Integrate for ``duration`` from time ``t_start`` (``fun`` sees the absolute time;
+    times returned are relative to ``t_start``): (times reached, states (m, d), ok)."""
     with np.errstate(all="ignore"):
         try:
-            sol = solve_ivp(fun, (0.0, t_end), x, method="DOP853", rtol=rtol, atol=atol,
-                            t_eval=t_eval)
+            sol = solve_ivp(lambda t, y: fun(t_start + t, y), (0.0, duration), x,
+                            method="DOP853", rtol=rtol, atol=atol, t_eval=t_eval)
         except (OverflowError, FloatingPointError, ZeroDivisionError):
             # A blow-up can surface as an exception inside the step-size control.
             return np.empty(0), np.empty((0, x.size)), False
@@ -32,6 +33,7 @@ def integrate_sampled(fun, x0, n, dt, transient, rtol, atol, sigma, rng):
     Parameters
     ----------
     fun : callable ``fun(t, y) -> (d,)``
+        ``t`` is the time since the start of the run (0 at ``x0``).
     x0 : numpy.ndarray, shape (d,)
     n : int
     dt, transient : float
@@ -56,14 +58,15 @@ def integrate_sampled(fun, x0, n, dt, transient, rtol, atol, sigma, rng):
     x = np.array(x0, dtype=np.float64)
     if sigma == 0.0:
         if transient > 0:
-            ts, ys, ok = _solve(fun, x, transient, rtol, atol)
+            ts, ys, ok = _solve(fun, x, 0.0, transient, rtol, atol)
             if not ok:
                 return out, (-1, float(ts[-1]) if ts.size else 0.0)
             x = ys[-1]
         out[0] = x
         if n > 1:
             t_eval = dt * np.arange(n)
-            ts, ys, ok = _solve(fun, x, float(t_eval[-1]), rtol, atol, t_eval=t_eval)
+            ts, ys, ok = _solve(fun, x, transient, float(t_eval[-1]), rtol, atol,
+                                t_eval=t_eval)
             m = ys.shape[0]
             out[:m] = ys
             if not ok or m < n:
@@ -74,7 +77,7 @@ def integrate_sampled(fun, x0, n, dt, transient, rtol, atol, sigma, rng):
     if n_transient == 0:
         out[0] = x
     for k in range(n_transient + n - 1):
-        ts, ys, ok = _solve(fun, x, dt, rtol, atol)
+        ts, ys, ok = _solve(fun, x, k * dt, dt, rtol, atol)
         x = ys[-1] + sigma * rng.standard_normal(d) if ok else None
         if x is None or not np.isfinite(x).all():
             row = k + 1 - n_transient

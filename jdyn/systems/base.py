@@ -8,11 +8,14 @@ all go through the same code.
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 
 import numpy as np
 
 from jdyn._validation import as_float_array, as_rng, check_int, check_positive
+from jdyn.systems._functions import SystemFunctions, build_functions
 from jdyn.systems._integrate import integrate_sampled
 
 __all__ = ["Map", "Flow"]
@@ -22,17 +25,23 @@ __all__ = ["Map", "Flow"]
 _BLOCK = 1024
 
 
+def _finite_real(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+    return float(value)
+
+
 class _System:
     """Shared machinery of :class:`Map` and :class:`Flow` (``_fn_name`` is "step"/"rhs")."""
 
     _fn_name = "fn"
     is_flow = False
 
-    def __init__(self, fn, jacobian, x0, name, params, trusted=False):
-        if not callable(fn):
-            raise ValueError(f"{self._fn_name} must be callable; got {type(fn).__name__}")
-        if not callable(jacobian):
-            raise ValueError(f"jacobian must be callable; got {type(jacobian).__name__}")
+    def __init__(self, fn, jacobian, x0, name, params, *, fn_batch=None, jacobian_batch=None,
+                 time_dependent=False, trusted=False):
+        self._check_callables(fn, jacobian, fn_batch, jacobian_batch, x0)
+        if x0 is None:
+            raise ValueError("x0 is required: the default initial condition, shape (d,)")
         x0 = as_float_array(x0, "x0", ndim=1)
         if x0.size == 0:
             raise ValueError("x0 must have at least one coordinate; got shape (0,)")
@@ -40,18 +49,40 @@ class _System:
             raise ValueError(f"name must be a non-empty string; got {name!r}")
         if params is not None and not isinstance(params, dict):
             raise ValueError(f"params must be a dict or None; got {type(params).__name__}")
-        self._fn = fn
-        self._jac = jacobian
+        if not isinstance(time_dependent, bool):
+            raise ValueError(f"time_dependent must be True or False; got {time_dependent!r}")
         self.x0 = x0.copy()
         self.dim = int(x0.size)
         self.name = name
+        self.time_dependent = time_dependent
         self._params = dict(params or {})
         #: Known invariants (literature values, exact identities); built-ins fill it in.
         self.reference = {}
-        # Built-ins are known to be right; user functions get checked on first use.
-        self._trusted = trusted
-        self._fn_ok = trusted
-        self._jac_ok = trusted
+        if trusted:  # built-ins: right by construction, vectorised by their subclass
+            fns = SystemFunctions(fn, None, jacobian, None, {}, None)
+        else:
+            fns = build_functions(fn, fn_batch, jacobian, jacobian_batch, self.x0, name,
+                                  self._fn_name, time_dependent)
+        self._f1, self._fb, self._j1, self._jb = fns.f1, fns.fb, fns.j1, fns.jb
+        #: How each batch form was obtained: "given", "columns"/"lanes" (the per-state
+        #: function applied to a whole batch, checked against it at construction),
+        #: "loop" or "numerical". Empty for built-ins (vectorised by hand).
+        self.batch_modes = fns.modes
+        #: The :class:`NumericalJacobian` used when no Jacobian was given (its
+        #: ``method`` and ``error_estimate``), else None.
+        self.numerical_jacobian = fns.numerical_jacobian
+
+    def _check_callables(self, fn, jacobian, fn_batch, jacobian_batch, x0):
+        what = self._fn_name
+        for f, label in ((fn, what), (fn_batch, f"{what}_batch"), (jacobian, "jacobian"),
+                         (jacobian_batch, "jacobian_batch")):
+            if f is not None and not callable(f):
+                hint = (f" (x0 is the third argument: {type(self).__name__}({what}, "
+                        "jacobian=None, x0=...))" if label == "jacobian" and x0 is None else "")
+                raise ValueError(f"{label} must be callable or None; got "
+                                 f"{type(f).__name__}{hint}")
+        if fn is None and fn_batch is None:
+            raise ValueError(f"{what} or {what}_batch must be given (a callable)")
 
     @property
     def params(self) -> dict:
@@ -60,69 +91,50 @@ class _System:
 
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
-        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}{', ' if params else ''}{params})"
+        sep = ", " if params else ""
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}{sep}{params})"
 
-    # -- single-state evaluation, with checks on user functions ---------------------
+    # -- evaluation ---------------------------------------------------------------------
     def _state(self, x, name="x"):
         return as_float_array(x, name, shape=(self.dim,), finite=False)
 
-    def _checked(self, value, what, shape, first):
-        try:
-            out = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name}: {what} must return a real array of shape {shape}; "
-                             f"got {type(value).__name__}") from None
-        if out.shape != shape:
-            raise ValueError(f"{self.name}: {what} returned shape {out.shape} for a state of "
-                             f"shape ({self.dim},); expected {shape}")
-        if first and not np.all(np.isfinite(out)):
-            raise ValueError(f"{self.name}: {what} returned NaN or inf at its first call")
-        return out
+    def _states(self, X):
+        return as_float_array(X, "X", shape=(None, self.dim), finite=False)
 
-    def _eval_fn(self, x):
-        if self._trusted:
-            return self._fn(x)
-        out = self._checked(self._fn(x), self._fn_name, (self.dim,), not self._fn_ok)
-        self._fn_ok = True
-        return out
+    def _time(self, t):
+        """``(t,)`` for a time-dependent system (``t`` required), ``()`` otherwise."""
+        if not self.time_dependent:
+            return ()
+        if t is None:
+            raise TypeError(f"{self.name} is time-dependent: pass the time t")
+        return (_finite_real(t, "t"),)
 
-    def _eval_jac(self, x):
-        if self._trusted:
-            return self._jac(x)
-        out = self._checked(self._jac(x), "jacobian", (self.dim, self.dim), not self._jac_ok)
-        self._jac_ok = True
-        return out
+    @staticmethod
+    def _batch(fb, f1, X, t):
+        if fb is not None:
+            return fb(X, *t)
+        return np.array([f1(x, *t) for x in X])  # a built-in without its batch override
 
-    def _validate_at(self, x):
-        """Check both user functions at ``x`` (the start of an orbit) once."""
-        if not self._fn_ok:
-            self._eval_fn(x)
-        if not self._jac_ok:
-            self._eval_jac(x)
+    def jacobian(self, x, t=None):
+        """Jacobian at one state: ``x`` of shape (d,) -> (d, d). ``t``: the time, for a
+        time-dependent flow only."""
+        return np.array(self._j1(self._state(x), *self._time(t)), dtype=np.float64)
 
-    def jacobian(self, x):
-        """Jacobian at one state: ``x`` of shape (d,) -> (d, d)."""
-        return np.array(self._eval_jac(self._state(x)), dtype=np.float64)
-
-    def jacobian_batch(self, X):
+    def jacobian_batch(self, X, t=None):
         """Jacobians at ``k`` states: ``X`` of shape (k, d) -> (k, d, d)."""
-        X = as_float_array(X, "X", shape=(None, self.dim), finite=False)
-        out = np.empty((X.shape[0], self.dim, self.dim))
-        for i, x in enumerate(X):
-            out[i] = self._eval_jac(x)
-        return out
+        X = self._states(X)
+        if X.shape[0] == 0:
+            return np.empty((0, self.dim, self.dim))
+        return np.asarray(self._batch(self._jb, self._j1, X, self._time(t)), dtype=np.float64)
 
-    def _fn_batch(self, X):
-        X = as_float_array(X, "X", shape=(None, self.dim), finite=False)
-        out = np.empty_like(X)
-        for i, x in enumerate(X):
-            out[i] = self._eval_fn(x)
-        return out
+    def _fn_batch(self, X, t=None):
+        X = self._states(X)
+        if X.shape[0] == 0:
+            return np.empty((0, self.dim))
+        return np.asarray(self._batch(self._fb, self._f1, X, self._time(t)), dtype=np.float64)
 
     def _start(self, x0):
-        x = self.x0 if x0 is None else as_float_array(x0, "x0", shape=(self.dim,))
-        self._validate_at(x)
-        return x.copy()
+        return (self.x0 if x0 is None else as_float_array(x0, "x0", shape=(self.dim,))).copy()
 
 
 class Map(_System):
@@ -130,38 +142,69 @@ class Map(_System):
 
     Parameters
     ----------
-    step : callable
+    step : callable, optional
         ``step(x)`` maps a state of shape (d,) to the next state, shape (d,).
-    jacobian : callable
+    jacobian : callable or None
         ``jacobian(x)`` returns ``d step / d x`` at ``x``, shape (d, d); entry ``[i, j]``
-        is the derivative of output ``i`` with respect to input ``j``.
+        is the derivative of output ``i`` with respect to input ``j``. ``None``: computed
+        numerically (see Notes).
     x0 : array_like, shape (d,)
-        Default initial condition (``d`` is taken from it).
+        Default initial condition (``d`` is taken from it). Required.
     name : str
         Used in messages and reports.
     params : dict, optional
         Parameters, for the record only.
+    step_batch : callable, optional
+        The vectorised form: ``step_batch(X)`` maps states (k, d) to (k, d). Given
+        alone (``step=None``), it also serves single states.
+    jacobian_batch : callable, optional
+        ``jacobian_batch(X)``: (k, d) -> (k, d, d).
+
+    Attributes
+    ----------
+    batch_modes : dict
+        How the batch forms were obtained (see Notes).
+    numerical_jacobian : NumericalJacobian or None
+        Set when no Jacobian was given: its ``method`` ("complex-step" or "central")
+        and ``error_estimate`` (relative).
 
     Notes
     -----
-    User functions are checked at their first call: a wrong output shape or a NaN/inf
-    there raises ``ValueError`` naming the function. Output shapes are checked at every
-    call. ``step_batch``/``jacobian_batch`` loop over the single-state functions here;
-    built-in maps override them with vectorised numpy. So can you: a subclass whose
-    ``step_batch(X)`` maps states (k, d) → (k, d) and ``jacobian_batch(X)`` gives
-    (k, d, d) makes trajectories of many orbits and Lyapunov spectra run at NumPy speed
-    (notebook 05 does this for a flow).
+    **Checks.** Every given function is evaluated once at ``x0`` when the system is
+    built: an exception, a wrong output shape or a NaN/inf there raises
+    ``UserFunctionError`` (a ``ValueError``) naming the function and the state. Later
+    calls check output shapes, and an exception names the function and the state too
+    (overflow is left to the iteration, which treats it as divergence).
+
+    **Batches.** Lyapunov spectra and many-orbit runs evaluate batches of states. A
+    given ``step_batch``/``jacobian_batch`` is used as it is. Otherwise the per-state
+    function is tried once on a whole batch, laid out as coordinates ``x[i]`` of
+    ``k`` values each ("columns": ``step(X.T)``; or "lanes": each ``x[i]`` a scalar-like
+    object, for outputs that mix constants and state-dependent entries), and that form
+    is kept only if it reproduces the per-state function at test states near ``x0``
+    to 1e-13; functions that branch on the state, call ``float()`` or ``math`` get a
+    Python loop ("loop").
+
+    **Numerical Jacobian** (``jacobian=None``): the complex step
+    ``Im step(x + i h e_j) / h`` with ``h = 1e-20``, exact to rounding, if ``step``
+    accepts complex input and agrees with central differences at test states near
+    ``x0``; else central differences with ``h_j = eps^(1/3) max(1, |x_j|)``, whose
+    error (truncation ``h^2 |third derivative| / 6`` plus rounding ``eps |f| / h``) is
+    typically 1e-11 to 1e-9 relative; ``numerical_jacobian.error_estimate`` gives the
+    estimate at the test states.
     """
 
     _fn_name = "step"
     is_flow = False
 
-    def __init__(self, step, jacobian, x0, name="map", params=None, *, _trusted=False):
-        super().__init__(step, jacobian, x0, name, params, _trusted)
+    def __init__(self, step=None, jacobian=None, x0=None, name="map", params=None, *,
+                 step_batch=None, jacobian_batch=None, _trusted=False):
+        super().__init__(step, jacobian, x0, name, params, fn_batch=step_batch,
+                         jacobian_batch=jacobian_batch, trusted=_trusted)
 
     def step(self, x):
         """Next state: ``x`` of shape (d,) -> (d,). NaN/inf in ``x`` propagate."""
-        return np.array(self._eval_fn(self._state(x)), dtype=np.float64)
+        return np.array(self._f1(self._state(x)), dtype=np.float64)
 
     def step_batch(self, X):
         """Next states of ``k`` states at once: ``X`` of shape (k, d) -> (k, d)."""
@@ -218,7 +261,7 @@ class Map(_System):
 
         Returns the final state and ``None``, or the index of the first non-finite state.
         """
-        fn = self._fn if self._trusted else self._eval_fn
+        fn = self._f1
         for start in range(0, steps, _BLOCK):
             m = min(_BLOCK, steps - start)
             buf = np.empty((m, self.dim))
@@ -244,45 +287,63 @@ class Map(_System):
 
 
 class Flow(_System):
-    """A continuous-time system ``dx/dt = rhs(x)`` (autonomous).
+    """A continuous-time system ``dx/dt = rhs(x)``, or ``rhs(x, t)`` if forced.
 
     Parameters
     ----------
-    rhs : callable
-        ``rhs(x)`` maps a state of shape (d,) to its time derivative, shape (d,).
-    jacobian : callable
-        ``jacobian(x)`` returns ``d rhs / d x``, shape (d, d).
+    rhs : callable, optional
+        ``rhs(x)`` (or ``rhs(x, t)`` with ``time_dependent=True``) maps a state of
+        shape (d,) to its time derivative, shape (d,).
+    jacobian : callable or None
+        ``jacobian(x)`` (or ``jacobian(x, t)``) returns ``d rhs / d x``, shape (d, d).
+        ``None``: computed numerically, as for :class:`Map`.
     x0 : array_like, shape (d,)
-        Default initial condition.
+        Default initial condition (at ``t = 0``). Required.
     name : str
     params : dict, optional
+    time_dependent : bool
+        The functions take the time as a second argument. The state stays ``x``: a
+        Lyapunov spectrum has ``d`` exponents, with no extra zero one for the phase of
+        the forcing. A function that cannot take ``(x, t)`` raises ``TypeError`` here.
+    rhs_batch : callable, optional
+        The vectorised form, ``rhs_batch(X)`` or ``rhs_batch(X, t)``: (k, d) -> (k, d).
+    jacobian_batch : callable, optional
+        ``jacobian_batch(X)`` or ``jacobian_batch(X, t)``: (k, d) -> (k, d, d).
+
+    Attributes
+    ----------
+    batch_modes, numerical_jacobian, time_dependent
+        See :class:`Map`.
 
     Notes
     -----
-    Same checking rules as :class:`Map`. Trajectories use scipy's ``solve_ivp`` with
-    DOP853. As for maps, a subclass may override ``rhs_batch(X)`` ((k, d) → (k, d)) and
-    ``jacobian_batch(X)`` ((k, d) → (k, d, d)) with vectorised code; the variational
-    equations of many orbits then cost a few array operations per right-hand side call
-    instead of a Python loop over states.
+    Same checks, batch forms and numerical Jacobian as :class:`Map`; the variational
+    equations of ``k`` orbits then cost a few array operations per right-hand side
+    call. Trajectories use scipy's ``solve_ivp`` with DOP853, time running from 0 at
+    the initial condition.
     """
 
     _fn_name = "rhs"
     is_flow = True
 
-    def __init__(self, rhs, jacobian, x0, name="flow", params=None, *, _trusted=False):
-        super().__init__(rhs, jacobian, x0, name, params, _trusted)
+    def __init__(self, rhs=None, jacobian=None, x0=None, name="flow", params=None, *,
+                 time_dependent=False, rhs_batch=None, jacobian_batch=None, _trusted=False):
+        super().__init__(rhs, jacobian, x0, name, params, fn_batch=rhs_batch,
+                         jacobian_batch=jacobian_batch, time_dependent=time_dependent,
+                         trusted=_trusted)
 
-    def rhs(self, x):
-        """Time derivative at one state: ``x`` of shape (d,) -> (d,)."""
-        return np.array(self._eval_fn(self._state(x)), dtype=np.float64)
+    def rhs(self, x, t=None):
+        """Time derivative at one state: ``x`` of shape (d,) -> (d,); ``t`` for a
+        time-dependent flow."""
+        return np.array(self._f1(self._state(x), *self._time(t)), dtype=np.float64)
 
-    def rhs_batch(self, X):
-        """Time derivatives at ``k`` states: ``X`` of shape (k, d) -> (k, d)."""
-        return self._fn_batch(X)
+    def rhs_batch(self, X, t=None):
+        """Time derivatives at ``k`` states (one time): ``X`` of shape (k, d) -> (k, d)."""
+        return self._fn_batch(X, t)
 
-    def divergence(self, x):
+    def divergence(self, x, t=None):
         """``div rhs`` at ``x`` (shape (d,)): the trace of the Jacobian, a float."""
-        return float(np.trace(self.jacobian(x)))
+        return float(np.trace(self.jacobian(x, t)))
 
     def trajectory(self, n, dt, x0=None, transient=100.0, rng=None, dynamical_noise=0.0,
                    rtol=1e-10, atol=1e-12):
@@ -323,9 +384,9 @@ class Flow(_System):
         atol = check_positive(atol, "atol")
         rng = as_rng(rng)
         x = self._start(x0)
-        fn = self._fn if self._trusted else self._eval_fn
-        out, failure = integrate_sampled(lambda t, y: fn(y), x, n, dt, transient,
-                                         rtol, atol, sigma, rng)
+        fn = self._f1
+        fun = (lambda t, y: fn(y, t)) if self.time_dependent else (lambda t, y: fn(y))
+        out, failure = integrate_sampled(fun, x, n, dt, transient, rtol, atol, sigma, rng)
         if failure is not None:
             row, t = failure
             where = (f"sample {row} (t = {t:.6g})" if row >= 0
