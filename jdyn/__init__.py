@@ -9,8 +9,8 @@ their exact weight gradients), ``jdyn.objectives`` and ``jdyn.training`` (fittin
 ``jdyn.report`` (sweeps and reports), ``jdyn.bench`` (benchmarks).
 """
 
-from . import (analysis, embedding, estimators, jprop, layers, models, objectives, pipeline,
-               systems, training)
+from . import (analysis, baselines, embedding, estimators, jprop, layers, models, objectives,
+               pipeline, systems, training)
 from .analysis import (correlation_dim, correlation_sum, kaplan_yorke_dim, lyapunov_spectrum,
                        lyapunov_spectrum_from_jacobians)
 from .embedding import choose_dim, choose_lag, delay_embed
@@ -19,12 +19,13 @@ from .gradcheck import (assert_layer, check_layer, numerical_derivative, numeric
                         relative_error)
 from .models import MLP, HigherOrderNetwork, PolynomialRegression, RBFNetwork, Sequential
 from .pipeline import Analysis, analyse
+from .denoise import denoise
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    "analysis", "embedding", "estimators", "jprop", "layers", "models", "objectives",
+    "analysis", "baselines", "embedding", "estimators", "jprop", "layers", "models", "objectives",
     "pipeline", "systems", "training", "analyse", "Analysis",
     "MLP", "RBFNetwork", "HigherOrderNetwork", "PolynomialRegression", "Sequential",
     "DelayMapEstimator", "StateMapEstimator",

@@ -123,6 +123,100 @@ def test_subsampled_sum_is_close_to_exact():
 
 
 # -- correlation dimension ---------------------------------------------------------------
+def res_var_mean(system, n):
+    return system().trajectory(n, rng=3).var(axis=0).mean()
+
+
+def _cube(d, n, seed):
+    return np.random.default_rng(seed).uniform(size=(n, d))
+
+
+def test_uniform_cube_3d_from_1000_points():
+    # Measured over seeds 0-4: 2.95 +- 0.08 (seed-to-seed sd), mean stderr 0.12.
+    # The old rule (top radius at half the RMS spread, >= 1000 pairs) gave 2.80.
+    res = [correlation_dim(_cube(3, 1000, seed)) for seed in range(5)]
+    d = np.array([r.dimension for r in res])
+    se = np.array([r.stderr for r in res])
+    assert abs(d.mean() - 3) < 0.15
+    assert np.all(np.abs(d - 3) < 3 * se)           # each within its stated uncertainty
+    assert np.all(se < 0.3)
+
+
+def test_uniform_cube_3d_from_500_points_gives_a_result():
+    # Measured over seeds 0-4: 2.89 +- 0.13, mean stderr 0.18 (1000 fixed pairs: an error).
+    res = correlation_dim(_cube(3, 500, 0))
+    assert abs(res.dimension - 3) < 3 * res.stderr and 0 < res.stderr < 0.4
+    assert res.fit.noise_stderr > 0 and res.fit.stop - res.fit.start >= 5
+
+
+def test_uniform_cube_5d_from_20000_points():
+    # About 1.6 s; the old rule gave 4.75. Measured over seeds 0-4: 4.97 +- 0.16.
+    res = correlation_dim(_cube(5, 20_000, 0))
+    assert abs(res.dimension - 5) < 0.2 and abs(res.dimension - 5) < 3 * res.stderr
+
+
+def _circle(n, seed):
+    t = np.random.default_rng(seed).uniform(0, 2 * np.pi, n)
+    return np.c_[np.cos(t), np.sin(t)]
+
+
+def _torus(n, seed, R=2.0, r=1.0):
+    u, v = np.random.default_rng(seed).uniform(0, 2 * np.pi, (2, n))
+    return np.c_[(R + r * np.cos(v)) * np.cos(u), (R + r * np.cos(v)) * np.sin(u), r * np.sin(v)]
+
+
+@pytest.mark.parametrize("name, points, truth, tol", [
+    # ChaosTools' windows are 0.9-1.1 and 1.9-2.1; measured over seeds 0-4:
+    ("circle", _circle(10_000, 0), 1.0, 0.02),      # 1.001 +- 0.003
+    ("square", _cube(2, 10_000, 0), 2.0, 0.06),     # 1.977 +- 0.020
+    ("torus", _torus(10_000, 0), 2.0, 0.06),        # 1.999 +- 0.027
+])
+def test_manifolds_keep_their_dimension(name, points, truth, tol):
+    res = correlation_dim(points)
+    assert abs(res.dimension - truth) < tol
+    assert abs(res.dimension - truth) < 3 * res.stderr
+
+
+def test_too_few_radii_says_what_to_change():
+    with pytest.raises(ValueError, match=r"only \d+ of the 36 radii .* need 5 .*"
+                       r"min_pairs=20.*counts run from 0 to \d+ pairs \(N = 30.*"
+                       r"Lower min_pairs, widen the radii .* or give more points"):
+        correlation_dim(_cube(3, 30, 0))
+    X = _cube(3, 100, 0)
+    with pytest.raises(ValueError, match="only 1 of the 36 radii"):
+        correlation_dim(X)
+    res = correlation_dim(X, radii=np.geomspace(0.02, 0.2, 12), min_pairs=5)   # as advised
+    assert abs(res.dimension - 3) < 2 * res.stderr and res.counts.min() >= 5
+
+
+def test_repeated_states_are_refused_not_fitted():
+    X = _cube(2, 2000, 0)
+    X[:1000] = X[0]                                  # half the points one repeated point
+    with (pytest.warns(RuntimeWarning, match="499500 of the 1999000 pairs are coincident"),
+          pytest.raises(ValueError, match="coincident .* Remove the repeated states")):
+        correlation_dim(X)
+    Y = _cube(2, 3000, 1)
+    Y[1] = Y[0]                                      # one repeated pair: warned, kept
+    with pytest.warns(RuntimeWarning, match="1 of the"):
+        res = correlation_dim(Y)
+    assert res.coincident_pairs == 1 and abs(res.dimension - 2) < 0.1
+
+
+@pytest.mark.parametrize("exponent", [700, -700])
+def test_any_finite_scale_counts_exactly_as_at_scale_one(exponent):
+    X = _cube(3, 800, 2)
+    radii = np.geomspace(0.01, 0.5, 7)
+    big = np.ldexp(X, exponent)                      # 2**700 ~ 5e210: squares overflow
+    np.testing.assert_array_equal(correlation_sum(big, np.ldexp(radii, exponent)),
+                                  correlation_sum(X, radii))
+    a, b = correlation_dim(X, min_pairs=10), correlation_dim(big, min_pairs=10)
+    np.testing.assert_array_equal(a.counts, b.counts)      # the same pairs, exactly
+    np.testing.assert_array_equal(np.ldexp(a.radii, exponent), b.radii)
+    assert b.dimension == pytest.approx(a.dimension, rel=1e-12)    # log r shifted by a constant
+    assert b.stderr == pytest.approx(a.stderr, rel=1e-9)
+    assert np.isfinite(correlation_dim(X * 1e200, min_pairs=10).dimension)
+
+
 def test_henon_correlation_dimension_from_20000_points():
     res = correlation_dim(Henon().trajectory(20_000, rng=3))
     assert abs(res.dimension - 1.21) < 0.03
@@ -130,8 +224,9 @@ def test_henon_correlation_dimension_from_20000_points():
     lo, hi = res.fit_range
     assert res.radii[0] <= lo < hi <= res.radii[-1]
     assert res.local_slopes.shape == (res.radii.size - 1,)
-    assert np.all(np.diff(res.csum) >= 0) and np.all(res.counts >= 1000)
-    assert 0 < res.stderr < 0.1 and res.fit.stderr_method == "local-slope spread"
+    assert np.all(np.diff(res.csum) >= 0) and np.all(res.counts >= 20)
+    assert 0 < res.stderr < 0.1 and res.fit.stderr_method == "noise + excess spread"
+    assert res.radii[-1] == pytest.approx(0.35 * np.sqrt(res_var_mean(Henon, 20_000)))
 
 
 @pytest.mark.slow
@@ -188,6 +283,28 @@ def test_fixed_region_and_dispatch():
         fixed_region(x, y, 4.05, 4.2)
 
 
+def test_slope_errors_widen_the_run_and_split_the_stderr():
+    x = np.linspace(0, 4, 21)
+    dx = np.diff(x)
+    e = np.linspace(0.4, 0.2, 20)                    # noisier towards the start
+    jitter = np.where(np.arange(20) % 2 == 0, 1.0, -1.0) * e
+    y = np.r_[0.0, np.cumsum((3 + jitter) * dx)]     # local slopes 3 +- e_i, exactly
+    with pytest.raises(ValueError, match="no scaling region"):
+        linear_region(x, y, tol=0.05)
+    fit = linear_region(x, y, tol=0.05, slope_err=e)
+    assert (fit.start, fit.stop) == (0, 21) and fit.method.endswith("z=2.0)")
+    noise = np.sqrt(np.sum((e * dx) ** 2)) / 4.0
+    assert fit.noise_stderr == pytest.approx(noise, rel=1e-12)
+    excess = np.sqrt(max(np.var(3 + jitter, ddof=1) - np.mean(e ** 2), 0.0))
+    assert fit.stderr == pytest.approx(np.hypot(noise, excess), rel=1e-12)
+    assert excess < 0.3 * np.sqrt(np.mean(e ** 2)) and fit.slope == pytest.approx(3, abs=0.05)
+    kinked = fixed_region(*_kinked(), 0.0, 10.0, slope_err=np.zeros(39))
+    assert kinked.stderr == pytest.approx(np.std(kinked.local_slopes, ddof=1), rel=1e-12)
+    assert kinked.noise_stderr == 0 and kinked.stderr_method == "noise + excess spread"
+    with pytest.raises(ValueError, match="slope_err must hold 20"):
+        linear_region(x, y, slope_err=e[:5])
+
+
 def test_slope_fit_bad_input():
     x = np.linspace(0, 1, 10)
     noisy = np.random.default_rng(0).normal(size=10) * 10
@@ -228,7 +345,9 @@ def test_correlation_dim_bad_input():
     with pytest.raises(ValueError, match="constant"):
         correlation_dim(np.ones((100, 2)))
     with pytest.raises(ValueError, match="min_pairs"):
-        correlation_dim(np.random.default_rng(0).normal(size=(50, 2)))
+        correlation_dim(np.random.default_rng(0).normal(size=(50, 2)), min_pairs=500)
+    with pytest.raises(ValueError, match="min_pairs"):
+        correlation_dim(np.arange(100.0), min_pairs=0)
     with pytest.raises(ValueError, match="n_reference"):
         correlation_dim(np.arange(100.0), n_reference="some")
     with pytest.raises(ValueError, match="radii"):

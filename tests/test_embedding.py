@@ -252,6 +252,21 @@ def test_rossler_lag_is_near_a_fifth_of_the_rotation(flows):
     assert 9 <= res.lag <= 15 and res.method == "mutual_information"
 
 
+@pytest.mark.parametrize("system, dt, n, lo, hi", [
+    # Lorenz x: literature 0.10-0.17 time units (16 fixed bins gave 0.17-0.27 here).
+    ("lorenz", 0.01, 2000, 0.10, 0.17), ("lorenz", 0.02, 2000, 0.10, 0.17),
+    ("lorenz", 0.02, 10000, 0.10, 0.17),
+    # Rössler x: a fifth to a quarter of the ~6.1 rotation time (measured 1.0-1.3).
+    ("rossler", 0.05, 2000, 0.9, 1.5), ("rossler", 0.1, 10000, 0.9, 1.5),
+])
+def test_lag_in_time_units_holds_across_sampling_and_length(system, dt, n, lo, hi):
+    flow = Lorenz() if system == "lorenz" else Rossler()
+    x = flow.trajectory(n, dt, rtol=1e-7, atol=1e-9)[:, 0]  # the AMI needs no more
+    res = choose_lag(x, max_lag=int(3 / dt))
+    assert res.method == "mutual_information" and res.n_bins == int(np.ceil(2 * np.cbrt(n)))
+    assert lo <= res.lag * dt <= hi, res.lag * dt
+
+
 def test_noise_does_not_push_the_lorenz_lag_past_the_flat_minimum(flows):
     # With 10 % noise the strict first minimum of this series is at 18-25 samples; a
     # further fall below 0.25 % of I(0) - I(tau) counts as flat.
