@@ -173,6 +173,13 @@ def test_same_seed_same_fit(henon_x):
     ({"logdet_average": True}, None, "logdet_average=True"),
     ({"regulariser": "auto", "strength": 3.0}, None, "strength must be 'auto'"),
     ({"bound_outputs": "yes"}, None, "bound_outputs"),
+    ({"hidden": 0}, None, "hidden must be a positive int"),
+    ({"hidden": (8, -1)}, None, r"hidden must be .*got \(8, -1\)"),
+    ({"hidden": "16"}, None, "hidden must be"),
+    ({"hidden": 2.5}, None, "hidden must be"),
+    ({"hidden": ()}, None, "hidden must be"),
+    ({"hidden": (True,)}, None, "hidden must be"),
+    ({"progress": "yes"}, None, "progress must be True, False or 'auto'"),
 ])
 def test_bad_input_is_refused_before_training(henon_x, kwargs, data, match):
     kwargs = {"max_iter": 2, "regulariser": "weight_decay", **kwargs}
@@ -328,3 +335,71 @@ def test_the_output_guard_keeps_noisy_ikeda_free_runs_on_the_attractor():
 def test_invariants_refuse_bad_options(poly_fit, kwargs, match):
     with pytest.raises(ValueError, match=match):
         poly_fit.invariants(**kwargs)
+
+
+def test_hidden_as_one_int_is_one_layer(henon_x):
+    est = DelayMapEstimator(2, hidden=16, max_iter=2, rng=0, progress=False).fit(henon_x[:300])
+    assert est.get_params()["hidden"] == 16                     # the parameter is kept
+    assert est.model_.params.size == 2 * 16 + 16 + 16 + 1        # weights of 2 -> 16 -> 1
+    same = DelayMapEstimator(2, hidden=(16,), max_iter=2, rng=0, progress=False).fit(henon_x[:300])
+    np.testing.assert_array_equal(est.model_.params, same.model_.params)
+
+
+@pytest.mark.parametrize("dim, lag", [(2, 1), (3, 2)])
+def test_predict_returns_the_series_own_shape_aligned_with_its_targets(henon_x, dim, lag):
+    est = DelayMapEstimator(dim, lag=lag, hidden=(4,), max_iter=3, rng=0,
+                            progress=False).fit(henon_x)
+    pred = est.predict(henon_x)
+    assert pred.shape == (henon_x.size - dim * lag,)
+    assert est.predict(henon_x[:, None]).shape == (henon_x.size - dim * lag, 1)
+    np.testing.assert_array_equal(est.predict(list(henon_x)), pred)
+    # Aligned with x[dim*lag:]: the prediction from the window ending at x[t] is x[t+lag]'s.
+    window = (henon_x[dim * lag - lag::-lag][:dim] - est.mean_) / est.scale_
+    first = est.model_(window[None, :])[0, 0] * est.scale_ + est.mean_
+    assert pred[0] == pytest.approx(first, rel=1e-12)
+
+
+def test_predict_of_the_exact_family_is_the_next_value_also_for_a_residual_map(henon_x):
+    for residual in (False, True):
+        est = DelayMapEstimator(2, model="polynomial", degree=2, residual=residual,
+                                regulariser="none", max_iter=500, rng=0,
+                                progress=False).fit(henon_x)
+        np.testing.assert_allclose(est.predict(henon_x), henon_x[2:], atol=1e-6)
+
+
+def test_free_orbits_and_data_states_are_in_data_units(henon_x):
+    y = 5.0 + 3.0 * henon_x                   # data units far from standardised ones
+    est = DelayMapEstimator(2, model="polynomial", degree=2, max_iter=500, rng=0,
+                            progress=False).fit(y)
+    inv = est.invariants(n_steps=300, n_orbits=3, correlation=False)
+    np.testing.assert_allclose(inv.data_states, np.column_stack([y[1:], y[:-1]]),
+                               rtol=1e-12)
+    # Every free run starts at a data state, and the exact family stays on the attractor.
+    for orbit in inv.free_orbit:
+        assert np.min(np.abs(inv.data_states - orbit[0]).sum(axis=1)) < 1e-9
+    lo, hi = y.min(), y.max()
+    assert lo - 0.01 < np.nanmin(inv.free_orbit) and np.nanmax(inv.free_orbit) < hi + 0.01
+    assert inv.coordinates == ("x(t)", "x(t-1)") and inv.time_unit == "sample"
+
+
+def test_invariants_plot_draws_exponents_with_errors_and_orbits_headless(poly_fit):
+    import io
+
+    import matplotlib.pyplot as plt
+    inv = poly_fit.invariants(n_steps=400, n_orbits=2, correlation=False)
+    fig = inv.plot()
+    left, right = fig.axes[:2]
+    bars = left.containers
+    assert len(bars) == 2                                   # along the data, free runs
+    for bar, res in zip(bars, (inv.lyapunov_data, inv.lyapunov_free)):
+        np.testing.assert_allclose(bar.lines[0].get_ydata(), res.exponents)
+    assert "per sample" in left.get_ylabel()
+    assert len(right.get_lines()) == 1 + 2                   # the data and each free run
+    np.testing.assert_allclose(right.get_lines()[1].get_xdata()[0], inv.free_orbit[0, 0, 0])
+    assert "data units" in right.get_xlabel()
+    fig.savefig(io.BytesIO(), format="png")
+    own = plt.subplots(1, 2)[1]
+    assert inv.plot(own) is own[0].figure
+    with pytest.raises(ValueError, match="two matplotlib Axes"):
+        inv.plot([own[0]])
+    plt.close("all")

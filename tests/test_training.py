@@ -15,7 +15,6 @@ from jdyn.objectives import (Batch, DerivativeTarget, ErrorsInVariables,  # noqa
                              WeightDecay)
 from jdyn.training import (History, TrainingDivergedError, adam,  # noqa: E402
                            conjugate_gradient, lbfgs, minimize, train, train_function)
-from jdyn.training.fit import _Progress  # noqa: E402
 
 
 def rosenbrock(x):
@@ -194,18 +193,6 @@ def test_divergence_at_the_start_and_bad_options():
         train(net, MeanSquaredError(), x, t, method="newton")
     with pytest.raises(ValueError, match="leaves no"):
         train(net, MeanSquaredError(), x[:2], t[:2], validation_fraction=0.1)
-
-
-def test_progress_line_goes_to_stderr(capsys):
-    bar = _Progress(True, 10, interval=0.0)
-    bar.bar = None  # the plain fallback, whether or not tqdm is installed
-    from jdyn.objectives import Evaluation
-    bar.update(3, Evaluation(0.5, np.zeros(1), {"mse": 0.5}), 0.7)
-    bar.close()
-    err = capsys.readouterr().err
-    assert "iter 3" in err and "val 0.7" in err and "mse 0.5" in err
-    _Progress(False, 10, interval=0.0).update(1, Evaluation(1.0, np.zeros(1), {}), None)
-    assert capsys.readouterr().err == ""
 
 
 def test_train_function_fits_errors_in_variables():

@@ -1,4 +1,4 @@
-"""Time-series estimators (scikit-learn conventions): fit a map, read its invariants."""
+"""Time-series estimators (scikit-learn estimators): fit a map, read its invariants."""
 
 from ._orbits import FreeRun, classify_orbit, companion_jacobians, free_run
 from .base import Invariants, MapEstimator

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import models
 from ..objectives import (DoubleBackprop, JacobianPenalty, LogDetTarget, MeanSquaredError,
                           WeightDecay)
 
-__all__ = ["MODEL_KINDS", "REGULARISERS", "build_model", "build_objective"]
+__all__ = ["MODEL_KINDS", "REGULARISERS", "build_model", "build_objective", "check_hidden"]
 
 MODEL_KINDS = ("mlp", "rbf", "higher_order", "polynomial")
 #: "eiv" is not a term but a different fit (joint over weights and a clean series);
@@ -25,9 +27,25 @@ AUTO_STRENGTHS = {
 AUTO_STRENGTHS["auto"] = AUTO_STRENGTHS["eiv"]
 
 
+def check_hidden(hidden):
+    """Hidden widths as a tuple of positive ints: one int ``h`` is the one layer ``(h,)``."""
+    widths = (hidden,) if isinstance(hidden, numbers.Integral) else hidden
+    try:
+        widths = tuple(widths)
+    except TypeError:
+        widths = None
+    ok = widths and all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0
+                        for h in widths)
+    if not ok:
+        raise ValueError("hidden must be a positive int or a non-empty sequence of positive "
+                         f"ints (the hidden widths, e.g. 16 or (16, 16)); got {hidden!r}")
+    return tuple(int(h) for h in widths)
+
+
 def build_model(kind, n_in, n_out, hidden=(30,), activation="tanh", degree=3, rng=None):
-    """A fresh model ``kind`` (one of ``MODEL_KINDS``) mapping n_in → n_out."""
-    hidden = list(hidden)
+    """A fresh model ``kind`` (one of ``MODEL_KINDS``) mapping n_in → n_out; ``hidden``
+    as :func:`check_hidden` accepts it."""
+    hidden = check_hidden(hidden)
     if kind == "mlp":
         return models.MLP([n_in, *hidden, n_out], activation=activation, rng=rng)
     if kind == "rbf":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 
 from .._validation import as_float_array, check_positive
 from ..datafile import TIME_RTOL, coordinate_seconds, time_spacing
@@ -16,8 +17,9 @@ def as_series(data, name="series", *, ndim=1, dt=None):
     Parameters
     ----------
     data : array_like, pandas.Series/DataFrame or xarray.DataArray
-        Shape ``(n,)`` (``ndim=1``) or ``(n, d)`` (``ndim=2``), time along the first axis.
-        A ``numpy.ma`` masked array must have no masked values.
+        Shape ``(n,)`` (``ndim=1``) or ``(n, d)`` (``ndim=2``; ``ndim=None``: either),
+        time along the first axis. A ``numpy.ma`` masked array must have no masked
+        values; sparse and complex arrays are refused.
     dt : float, optional
         Sampling interval given by the user; wins over one read from the data.
 
@@ -31,7 +33,7 @@ def as_series(data, name="series", *, ndim=1, dt=None):
     Raises
     ------
     ValueError
-        Masked values; a time coordinate or index whose spacings are irregular (one
+        Masked values; sparse or complex data; a time coordinate or index whose spacings are irregular (one
         departs from the typical spacing by more than ``TIME_RTOL`` relative plus float
         rounding, or is not positive), also when ``dt`` is given.
     """
@@ -44,12 +46,28 @@ def as_series(data, name="series", *, ndim=1, dt=None):
         coord = np.asarray(data.index)
         values = data.to_numpy()
     else:
-        values = _unmasked(data, name)
-    values = as_float_array(values, name, ndim=ndim)
+        values = _unmasked(_dense(data, name), name)
+    values = as_float_array(values, name)
+    if ndim is not None and values.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, time along the first axis; got shape "
+                         f"{values.shape}" + (". Reshape your data: one coordinate of shape "
+                                              "(n,) is x[:, None]" if ndim == 2 else ""))
     step = _spacing(coord, name, dt_given=dt is not None)
     if dt is not None:
         return values, check_positive(dt, "dt")
     return values, step
+
+
+def _dense(data, name):
+    """``data``, refused with a clear message when it is sparse or complex (the messages
+    also carry the phrases scikit-learn's estimator checks look for)."""
+    if scipy.sparse.issparse(data):
+        raise ValueError(f"{name} is a sparse {type(data).__name__}: sparse input is not "
+                         "supported (a time series is dense); pass data.toarray()")
+    if np.iscomplexobj(data):
+        raise ValueError(f"Complex data not supported: {name} has a complex dtype; pass its "
+                         "real part or its modulus")
+    return data
 
 
 def _unmasked(data, name):

@@ -42,8 +42,9 @@ from scipy.linalg import solveh_banded
 
 from ..objectives import ErrorsInVariables
 from ..training import train_function
+from ..training.progress import fit_step
 
-__all__ = ["EIVResult", "estimate_noise_level", "fit_errors_in_variables"]
+__all__ = ["EIVResult", "estimate_noise_level", "fit_errors_in_variables", "max_fits"]
 
 #: γ is searched within [min(grid) / GAMMA_RANGE, max(grid) · GAMMA_RANGE].
 GAMMA_RANGE = 100.0
@@ -52,6 +53,11 @@ SEARCH_ITER = 100
 #: Stop the root search when q is within this relative distance of the target (the
 #: sampling sd of a mean of N squared residuals is sqrt(2/N): 2% at N = 5000).
 Q_TOL = 0.02
+#: Regula falsi steps after the crossing is bracketed.
+ROOT_STEPS = 3
+#: What each stage's fit is, for its progress line.
+_STAGES = {"fixed": "the given strength", "bracket": "bracketing the noise crossing",
+           "root": "locating the noise crossing", "final": "final fit at the chosen strength"}
 
 
 @dataclass(frozen=True)
@@ -186,8 +192,9 @@ def fit_errors_in_variables(model, observed, X, T, *, dim, lag, gammas, noise_le
         n_iter = search_iter if n_iter is None else n_iter
         z = fits[min(fits, key=lambda g: abs(np.log(g / gamma)))][1] if fits else eiv.initial()
         eiv.gamma = gamma
-        result = train_function(eiv.evaluate, _project(eiv, z), apply=eiv.apply,
-                                max_iter=n_iter, progress=progress)
+        with fit_step(f"errors-in-variables, gamma {gamma:.3g} ({_STAGES[stage]})"):
+            result = train_function(eiv.evaluate, _project(eiv, z), apply=eiv.apply,
+                                    max_iter=n_iter, progress=progress)
         z = _project(eiv, result.params)
         w, S = eiv.unpack(z)
         model.params = w
@@ -233,13 +240,13 @@ def _search(fit, start, low, high):
         ends[q > 1.0] = (np.log(gamma), np.log(q))
         if len(ends) == 2:
             break
-        step = min(gamma * 10.0, high) if q < 1.0 else max(gamma / 10.0, low)
+        step = _next_gamma(gamma, q < 1.0, low, high)
         if step == gamma:
             return gamma, False
         gamma = step
         q = fit(gamma, "bracket")
     stale = None
-    for _ in range(3):
+    for _ in range(ROOT_STEPS):
         (la, fa), (lb, fb) = ends[False], ends[True]
         gamma = float(np.exp(la + fa / (fa - fb) * (lb - la)))
         q = fit(gamma, "root")
@@ -251,6 +258,28 @@ def _search(fit, start, low, high):
             ends[not side] = (ends[not side][0], ends[not side][1] / 2.0)
         stale = side
     return gamma, True
+
+
+def _next_gamma(gamma, up, low, high):
+    """The next γ of the bracketing: ×10 ``up`` (else ÷10), clipped to [low, high]."""
+    return min(gamma * 10.0, high) if up else max(gamma / 10.0, low)
+
+
+def max_fits(gammas):
+    """The most fits :func:`fit_errors_in_variables` runs for the grid ``gammas``: the
+    longer ×10 ladder from the grid's smallest γ to an end of the searched range, the
+    root steps and the final fit (one fit for a single γ)."""
+    gammas = sorted(float(g) for g in gammas)
+    if len(gammas) == 1:
+        return 1
+    start, low, high = gammas[0], gammas[0] / GAMMA_RANGE, gammas[-1] * GAMMA_RANGE
+    ladders = []
+    for up in (True, False):
+        gamma, n = start, 1
+        while (step := _next_gamma(gamma, up, low, high)) != gamma:
+            gamma, n = step, n + 1
+        ladders.append(n)
+    return max(ladders) + ROOT_STEPS + 1
 
 
 def _warn_no_crossing(q, gamma, sigma, low, high):

@@ -34,11 +34,19 @@ class Invariants:
         (see :func:`jdyn.estimators.free_run`), or "non_chaotic" when the free
         runs' largest exponent is not positive within two standard errors (plus
         ``NON_CHAOTIC_TOL`` per step, for numerically neutral orbits).
-    free_orbit : (n_orbits, n, D) the free-running orbits in standardised units (NaN
-        after an orbit escaped the data's range).
+    free_orbit : (n_orbits, n, D) the free-running orbits in data units (the series'
+        own; NaN after an orbit escaped the data's range). A delay map's coordinates
+        are the window ``x(t), x(t − lag), …``.
     correlation_note : why ``correlation_dim`` is None when it was asked for ("" otherwise).
     orbits_escaped : how many free runs left the data's range (they are left out of
         ``lyapunov_free`` and ``correlation_dim``; ``free_run_reason`` names them).
+    data_states : (N, D) the states of the data the spectra were read along, in data
+        units (the attractor the free runs are compared with).
+    coordinates : names of the D state coordinates, e.g. ``("x(t)", "x(t-1)")``.
+    time_unit : what the exponents are per: "sample", or "unit time" when ``dt`` is known.
+
+    ``correlation_dim`` is computed in the estimator's standardised coordinates (one
+    scale for a delay map, which leaves it unchanged).
     """
 
     lyapunov_data: object
@@ -50,7 +58,25 @@ class Invariants:
     free_orbit: np.ndarray
     correlation_note: str = ""
     orbits_escaped: int = 0
+    data_states: np.ndarray = None
+    coordinates: tuple = ()
+    time_unit: str = "sample"
 
+    def plot(self, axes=None, *, max_points=4000):
+        """Draw what to look at; returns the matplotlib Figure.
+
+        Left: each exponent along the data and along the free runs with ± one standard
+        error, zero marked, Kaplan–Yorke in the legend. Right: the data's states and
+        each free orbit up to its escape, if it escaped (at most ``max_points`` points
+        each), in the first two state coordinates (``x(t)`` against ``x(t+1)`` for a
+        one-dimensional state), in data units, with the correlation dimension in the
+        title.
+
+        axes : two matplotlib Axes to draw into, or None (a new figure, 10 × 4.2 in).
+        Works without a display (any matplotlib backend, e.g. Agg).
+        """
+        from ._plot import plot_invariants
+        return plot_invariants(self, axes, max_points=max_points)
 
 
 def read_invariants(est, states, *, n_steps, n_orbits, gen, correlation, correlation_points):
@@ -66,8 +92,10 @@ def read_invariants(est, states, *, n_steps, n_orbits, gen, correlation, correla
     cd, cd_note = None, ""
     if correlation and run.status == "ok":
         cd, cd_note = _correlation(run, n_steps, correlation_points)
-    return Invariants(along, free, free.kaplan_yorke, cd, status, reason, run.orbit,
-                      cd_note, int(np.sum(~run.stayed)))
+    return Invariants(along, free, free.kaplan_yorke, cd, status, reason,
+                      est._unscale(run.orbit), cd_note, int(np.sum(~run.stayed)),
+                      est._unscale(states), est._coordinates,
+                      "sample" if est.dt_ is None else "unit time")
 
 
 def _free_spectrum(est, run, along, n_steps, dt):

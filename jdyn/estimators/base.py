@@ -26,23 +26,29 @@ from .._validation import as_rng, check_int, check_positive
 from ..analysis.lyapunov import lyapunov_spectrum_from_jacobians
 from ..objectives import LogDetTarget, WeightDecay
 from ..training import train
-from ._builders import MODEL_KINDS, REGULARISERS, build_model, build_objective, strengths_for
+from ..training.progress import check_progress, fit_step, procedure
+from ._builders import (MODEL_KINDS, REGULARISERS, build_model, build_objective, check_hidden,
+                        strengths_for)
 from ._eiv import estimate_noise_level, fit_errors_in_variables
+from ._fit_plan import eiv_fit_count, eiv_searched, fit_count, plain_label
 from ._guard import output_guard
 from ._invariants import Invariants, read_invariants
 from ._orbits import interleaved_orbits
+from ._sklearn import SklearnProtocol, not_fitted_error
 
-__all__ = ["MapEstimator", "Invariants"]
+__all__ = ["Invariants", "MapEstimator"]
 
 #: ``regulariser="auto"`` switches to errors-in-variables fitting above this estimated
 #: observational noise (std as a fraction of the series'): below it the attenuation
 #: bias of a plain fit is smaller than its other errors (``docs/noisy-data.md``).
 AUTO_NOISE_THRESHOLD = 0.01
 
-class MapEstimator(ABC):
-    """Base class of the map estimators; see :class:`DelayMapEstimator` for parameters."""
+class MapEstimator(SklearnProtocol, ABC):
+    """Base class of the map estimators; see :class:`DelayMapEstimator` for parameters.
 
-    _param_names: tuple = ()
+    A scikit-learn estimator (``get_params``, ``set_params``, ``score``, tags; see the
+    estimators guide), without importing scikit-learn (:mod:`jdyn.estimators._sklearn`).
+    """
 
     # ----------------------------------------------------------- subclass hooks
     @abstractmethod
@@ -56,6 +62,10 @@ class MapEstimator(ABC):
     @abstractmethod
     def _states(self, z):
         """Map states (N, D) from a standardised series."""
+
+    @abstractmethod
+    def _prediction_shape(self, data, m):
+        """Shape of ``m`` predictions of ``data``'s next observations (its own layout)."""
 
     #: Samples one step of the map advances (a lag-step delay map: its lag).
     _samples_per_step = 1
@@ -102,6 +112,7 @@ class MapEstimator(ABC):
     def _validate_params(self):
         if self.model not in MODEL_KINDS:
             raise ValueError(f"model must be one of {MODEL_KINDS}; got {self.model!r}")
+        check_hidden(self.hidden)
         if self.regulariser not in REGULARISERS:
             raise ValueError(f"regulariser must be one of {REGULARISERS}; got {self.regulariser!r}")
         if self.regulariser == "auto" and self.strength != "auto":
@@ -109,6 +120,7 @@ class MapEstimator(ABC):
                              f"be 'auto'; got {self.strength!r} (name a regulariser to set one)")
         strengths_for(self.regulariser, self.strength)
         check_int(self.max_iter, "max_iter", minimum=1)
+        check_progress(self.progress)
         if self.bound_outputs not in ("auto", True, False):
             raise ValueError(f"bound_outputs must be 'auto', True or False; got "
                              f"{self.bound_outputs!r}")
@@ -130,7 +142,8 @@ class MapEstimator(ABC):
                              "logdet_target, which is not given")
 
     def fit(self, data, y=None):
-        """Fit the map to ``data`` (see the class docstring for accepted types); returns self."""
+        """Fit the map to ``data`` (see the class docstring for accepted types); returns
+        self. ``y`` is ignored: the targets are the series' own later values."""
         self._validate_params()
         z = self._prepare(data)
         X, T = self._pairs(z)
@@ -139,15 +152,19 @@ class MapEstimator(ABC):
         order = np.random.default_rng(seeds[1]).permutation(len(X))
         split = (order[n_val:], order[:n_val])
         self._guard = output_guard(X, T, int(seeds[1]))
-        self._fit_plain(X, T, split, int(seeds[0]), self._guarded("plain"))
-        self.noise_level_ = None
-        self.regulariser_ = self._resolve_regulariser(X, T)
-        if self.regulariser_ == "eiv":
-            self._fit_eiv(z, X, T)
-        elif self.regulariser == "auto" and self._guarded("plain"):
-            # The guarded fit was meant as the start of a noise-aware fit; as the
-            # answer itself it is refitted plainly (the guard bends a plain fit).
-            self._fit_plain(X, T, split, int(seeds[0]), False)
+        refit = self.regulariser == "auto" and self._guarded("plain")
+        with procedure(*fit_count(self, refit)) as plan:
+            self._fit_plain(X, T, split, int(seeds[0]), self._guarded("plain"))
+            self.noise_level_ = None
+            self.regulariser_ = self._resolve_regulariser(X, T)
+            if self.regulariser_ == "eiv":
+                plan.revise(plan.count + eiv_fit_count(self), at_most=eiv_searched(self))
+                self._fit_eiv(z, X, T)
+            elif refit:
+                # The guarded fit was meant as the start of a noise-aware fit; as the
+                # answer itself it is refitted plainly (the guard bends a plain fit).
+                plan.revise(plan.count + 1)
+                self._fit_plain(X, T, split, int(seeds[0]), False)
         self.train_series_ = z
         return self
 
@@ -169,9 +186,10 @@ class MapEstimator(ABC):
                 objective = objective + WeightDecay(self.weight_decay)
             if guarded:
                 objective = objective + self._guard
-            result = train(model, objective, X[tr], T[tr], method=self.method,
-                           max_iter=self.max_iter, validation=(X[val], T[val]),
-                           patience=self.patience, rng=seed, progress=self.progress)
+            with fit_step(plain_label(self, plain, strength, guarded)):
+                result = train(model, objective, X[tr], T[tr], method=self.method,
+                               max_iter=self.max_iter, validation=(X[val], T[val]),
+                               patience=self.patience, rng=seed, progress=self.progress)
             score = float(np.mean((model(X[val]) - T[val]) ** 2))
             self.selection_.append({"strength": float(strength), "validation_mse": score})
             fits.append((score, float(strength), model, result.history))
@@ -241,8 +259,9 @@ class MapEstimator(ABC):
         if plain != "logdet":
             return None
         model = self._new_model(X.shape[1], T.shape[1], seed)
-        train(model, build_objective("none", 0.0), X, T, method=self.method,
-              max_iter=self.max_iter, progress=self.progress)
+        with fit_step("least squares, the start of the log-det fits"):
+            train(model, build_objective("none", 0.0), X, T, method=self.method,
+                  max_iter=self.max_iter, progress=self.progress)
         return model.params
 
     def _new_model(self, n_in, n_out, seed):
@@ -260,8 +279,9 @@ class MapEstimator(ABC):
             # started from a Jacobian far from it, the joint fit can fall into a wrong orbit.
             terms.append(LogDetTarget(self._logdet_per_step, companion=self._companion,
                                       average=self.logdet_average))
-            train(self.model_, build_objective("none", 0.0) + terms[-1], X, T,
-                  method=self.method, max_iter=self.max_iter, progress=self.progress)
+            with fit_step("log-det target on the observed pairs, before the joint fit"):
+                train(self.model_, build_objective("none", 0.0) + terms[-1], X, T,
+                      method=self.method, max_iter=self.max_iter, progress=self.progress)
         out = fit_errors_in_variables(
             self.model_, z, X, T, dim=self._eiv_dim, lag=self._eiv_lag,
             gammas=strengths_for("eiv", self.strength), noise_level=sigma,
@@ -278,12 +298,35 @@ class MapEstimator(ABC):
     def predict(self, data):
         """One-step predictions of the next observation for each state of ``data``.
 
-        Returns an array in data units aligned with ``data[first_state + 1:]``.
+        Returns
+        -------
+        ndarray, in data units, aligned with ``data[dim·lag:]`` for a delay map (shape
+        ``(n − dim·lag,)`` for a series of shape ``(n,)``, ``(n − dim·lag, 1)`` for a
+        column ``(n, 1)``) and with ``data[1:]`` for a state map (``(n − 1, d)``).
         """
+        predicted, _ = self._one_step(data)
+        return self._unscale(predicted).reshape(self._prediction_shape(data, len(predicted)))
+
+    def score(self, X, y=None):
+        """Negative mean squared one-step prediction error on the series ``X``, in squared
+        data units (higher is better, the scikit-learn convention).
+
+        ``-mean((predict(X) − observed)²)`` over every predicted sample (and coordinate of
+        a state map), where ``observed`` is the value the prediction is of: ``X[dim·lag:]``
+        for a delay map, ``X[1:]`` for a state map. In a search with
+        ``TimeSeriesSplit`` it is the held-out one-step error of each later fold; its first
+        ``dim·lag`` samples (one for a state map) serve only as inputs. ``y`` is ignored:
+        the targets are the series' own later values.
+        """
+        predicted, observed = self._one_step(X)
+        return -float(np.mean((self._unscale(predicted) - self._unscale(observed)) ** 2))
+
+    def _one_step(self, data):
+        """``(predicted, observed)`` next observations (m, n_observed), standardised."""
         self._check_fitted()
-        z = self._prepare_more(data)
-        X, _ = self._pairs(z)
-        return self._unscale(self.model_(X))
+        states = self._states(self._prepare_more(data))
+        L, obs = self._samples_per_step, self._n_observed
+        return self.step(states[:-L])[:, :obs], states[L:, :obs]
 
     def prediction_error(self, data, horizon=10):
         """Normalised RMS error of h-step free predictions, h = 1 … ``horizon``.
@@ -358,13 +401,6 @@ class MapEstimator(ABC):
 
     # ------------------------------------------------------------ conventions
     def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit first")
-
-    def get_params(self, deep=False):
-        """The constructor arguments (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self._param_names}
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._param_names)
-        return f"{type(self).__name__}({args})"
+        if not self.__sklearn_is_fitted__():
+            raise not_fitted_error(f"this {type(self).__name__} is not fitted yet: call fit "
+                                   "first")

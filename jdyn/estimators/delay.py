@@ -31,8 +31,8 @@ class DelayMapEstimator(MapEstimator):
     dim, lag : int
         Embedding (see :func:`jdyn.embedding.choose_dim`, :func:`choose_lag`).
     model : {"mlp", "rbf", "higher_order", "polynomial"}
-    hidden : sequence of int
-        Hidden widths (number of centres for "rbf").
+    hidden : int or sequence of int
+        Hidden widths, positive (number of centres for "rbf"); ``16`` is ``(16,)``.
     activation : str
         Hidden activation of "mlp" and "higher_order".
     degree : int
@@ -71,8 +71,12 @@ class DelayMapEstimator(MapEstimator):
     dt : float, optional
         Sampling interval; exponents are then per unit time. Read from an xarray time
         coordinate or a pandas index when not given.
-    method, max_iter, validation_fraction, patience, progress : training options
+    method, max_iter, validation_fraction, patience : training options
         (:func:`jdyn.training.train`).
+    progress : True, False or "auto"
+        Progress lines on stderr once a fit has run 2 s, each fit of the procedure
+        labelled "fit k of n: what" ("auto", the default: only when stderr is a
+        terminal; :mod:`jdyn.training.progress`).
     rng : None, int or Generator
         Seeds the initial weights, the validation split and the free runs' starts.
 
@@ -87,6 +91,11 @@ class DelayMapEstimator(MapEstimator):
     noise_level_stderr_ : its block-bootstrap standard error ("eiv" with an estimated level)
     strength_bracketed_ : whether "eiv"'s γ search found the discrepancy crossing
     clean_series_ : the estimated clean series ("eiv" only)
+    n_features_in_ : 1 (scikit-learn convention: one scalar series)
+
+    A scikit-learn estimator: ``get_params``/``set_params``, ``score`` (minus the mean
+    squared one-step error, :meth:`score`), tags; the series is ``X``, ``y`` is ignored
+    (see the estimators guide for grid searches with ``TimeSeriesSplit``).
 
     Examples
     --------
@@ -99,17 +108,13 @@ class DelayMapEstimator(MapEstimator):
 
     _companion = True
     _n_observed = 1        # the window's first entry is the observation
-    _param_names = ("dim", "lag", "model", "hidden", "activation", "degree", "regulariser",
-                    "strength", "logdet_target", "logdet_average", "noise_level",
-                    "weight_decay", "bound_outputs", "residual",
-                    "dt", "method", "max_iter", "validation_fraction", "patience",
-                    "progress", "rng")
+    _one_d_input = True
 
     def __init__(self, dim=2, lag=1, *, model="mlp", hidden=(30,), activation="tanh",
                  degree=3, regulariser="auto", strength="auto", logdet_target=None,
                  logdet_average=False, noise_level=None, weight_decay=0.0,
                  bound_outputs="auto", residual=False, dt=None, method="lbfgs",
-                 max_iter=1000, validation_fraction=0.2, patience=50, progress=False,
+                 max_iter=1000, validation_fraction=0.2, patience=50, progress="auto",
                  rng=None):
         self.dim, self.lag, self.model, self.hidden = dim, lag, model, hidden
         self.activation, self.degree, self.regulariser = activation, degree, regulariser
@@ -147,12 +152,20 @@ class DelayMapEstimator(MapEstimator):
         super()._validate_params()
 
     def _prepare(self, data):
-        x, self.dt_ = as_series(data, "series", dt=self.dt)
+        x, self.dt_ = _scalar_series(data, self.dt)
+        self.n_features_in_ = 1
         self.mean_, self.scale_ = float(x.mean()), float(x.std())
         return self._standardise(x)
 
     def _prepare_more(self, data):
-        return self._standardise(as_series(data, "series")[0])
+        return self._standardise(_scalar_series(data)[0])
+
+    @property
+    def _coordinates(self):
+        return tuple("x(t)" if k == 0 else f"x(t-{k * self.lag_})" for k in range(self.dim_))
+
+    def _prediction_shape(self, data, m):
+        return (m,) if np.ndim(data) == 1 else (m, 1)
 
     def _standardise(self, x):
         need = self._window + 10
@@ -190,3 +203,17 @@ class DelayMapEstimator(MapEstimator):
     def state_jacobians(self, states):
         """Companion Jacobians at delay vectors (N, dim) → (N, dim, dim)."""
         return companion_jacobians(self.model_.vjp(states, np.ones(1)), self.residual)
+
+
+def _scalar_series(data, dt=None):
+    """``(values (n,), dt)`` of a series given as ``(n,)`` or as one column ``(n, 1)``
+    (scikit-learn's X)."""
+    x, step = as_series(data, "series", ndim=None, dt=dt)
+    if x.ndim == 2 and x.shape[1] == 1:
+        return x[:, 0], step
+    if x.ndim == 2 and x.shape[1] == 0:
+        raise ValueError(f"series has 0 feature(s) (shape={x.shape}) while a minimum of 1 is "
+                         "required: a delay map needs the values of one scalar series")
+    if x.ndim != 1:
+        raise ValueError(f"series must be 1-D (n,) or one column (n, 1); got shape {x.shape}")
+    return x, step

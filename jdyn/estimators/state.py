@@ -6,7 +6,6 @@ import numpy as np
 
 from ._data import as_series
 from .base import MapEstimator
-from .delay import DelayMapEstimator
 
 __all__ = ["StateMapEstimator"]
 
@@ -30,13 +29,12 @@ class StateMapEstimator(MapEstimator):
     _n_observed = None     # every state coordinate is observed
     _eiv_dim = 1
     _eiv_lag = 1
-    _param_names = tuple(p for p in DelayMapEstimator._param_names if p not in ("dim", "lag"))
 
     def __init__(self, *, model="mlp", hidden=(30,), activation="tanh", degree=3,
                  regulariser="auto", strength="auto", logdet_target=None,
                  logdet_average=False, noise_level=None, weight_decay=0.0,
                  bound_outputs="auto", residual=False, dt=None, method="lbfgs",
-                 max_iter=1000, validation_fraction=0.2, patience=50, progress=False,
+                 max_iter=1000, validation_fraction=0.2, patience=50, progress="auto",
                  rng=None):
         self.model, self.hidden, self.activation, self.degree = model, hidden, activation, degree
         self.regulariser, self.strength, self.logdet_target = regulariser, strength, logdet_target
@@ -54,15 +52,27 @@ class StateMapEstimator(MapEstimator):
 
     def _prepare(self, data):
         x, self.dt_ = as_series(data, "data", ndim=2, dt=self.dt)
+        if x.shape[1] == 0:
+            raise ValueError(f"data has 0 feature(s) (shape={x.shape}) while a minimum of 1 "
+                             "is required: give at least one state coordinate per column")
+        self.n_features_in_ = x.shape[1]
         self.mean_, self.scale_ = x.mean(axis=0), x.std(axis=0)
         return self._standardise(x)
 
     def _prepare_more(self, data):
         x, _ = as_series(data, "data", ndim=2)
         if x.shape[1] != self.mean_.size:
-            raise ValueError(f"data has {x.shape[1]} columns; the model was fitted on "
-                             f"{self.mean_.size}")
+            raise ValueError(f"X has {x.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.mean_.size} features as input (data has "
+                             f"{x.shape[1]} columns; the model was fitted on {self.mean_.size})")
         return self._standardise(x)
+
+    @property
+    def _coordinates(self):
+        return tuple(f"x{i}" for i in range(self.mean_.size))
+
+    def _prediction_shape(self, data, m):
+        return (m, self.mean_.size)
 
     def _standardise(self, x):
         if x.shape[0] < 12:

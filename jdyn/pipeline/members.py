@@ -105,12 +105,12 @@ def fit_member(config) -> dict:
     ``n_orbits``, ``keep_orbit`` (samples of free orbit to return)."""
     start = time.perf_counter()
     est = DelayMapEstimator(config["dim"], config["lag"], dt=config["dt"], rng=config["seed"],
-                            **config["options"])
+                            progress=False, **config["options"])
     est.fit(config["series"])
     inv = est.invariants(n_steps=config["n_steps"], n_orbits=config["n_orbits"])
     status, reason = _check_attractor(inv)
     cd = inv.correlation_dim
-    orbit = _first_whole_orbit(inv.free_orbit)[:config["keep_orbit"]] * est.scale_ + est.mean_
+    orbit = _first_whole_orbit(inv.free_orbit)[:config["keep_orbit"]]     # data units
     one_step = est.prediction_error(config["series"], horizon=1)[0]
     return {
         "status": status, "reason": reason, "orbits_escaped": inv.orbits_escaped,

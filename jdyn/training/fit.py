@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from .._validation import as_float_array, as_rng, check_int
 from ..objectives.base import Batch, Evaluation, Objective
 from .history import History
 from .optimizers import METHODS, minimize
+from .progress import FitProgress
 
 __all__ = ["train", "train_function", "TrainingResult", "TrainingDivergedError"]
 
@@ -81,7 +81,7 @@ class TrainingResult:
 
 def train(model, objective, X, T=None, *, extras=None, method="lbfgs", max_iter=1000,
           validation=None, validation_fraction=None, patience=None, tol=1e-8,
-          batch_size=32, learning_rate=1e-3, progress=True, rng=None,
+          batch_size=32, learning_rate=1e-3, progress="auto", rng=None,
           optimizer_options=None) -> TrainingResult:
     """Fit ``model``'s parameters to minimise ``objective`` on the samples ``(X, T)``.
 
@@ -110,9 +110,9 @@ def train(model, objective, X, T=None, *, extras=None, method="lbfgs", max_iter=
     tol : float
         Gradient tolerance of CG and L-BFGS.
     batch_size, learning_rate : Adam's mini-batch size and step size.
-    progress : bool
-        Report progress on stderr (a tqdm bar when tqdm is installed, else a compact
-        line every 2 s; short fits print nothing).
+    progress : True, False or "auto"
+        Report progress on stderr once the fit has run 2 s ("auto": only when stderr is
+        a terminal; see :mod:`jdyn.training.progress`).
     rng : None, int or Generator
         Validation split and Adam's shuffling: the same seed gives the same fit.
     optimizer_options : dict, optional
@@ -181,7 +181,7 @@ def _split(batch, validation, fraction, gen):
 
 def train_function(evaluate, x0, *, apply=None, validate=None, method="lbfgs",
                    max_iter=1000, patience=None, tol=1e-8, n_samples=None, batch_size=None,
-                   learning_rate=1e-3, progress=True, rng=None,
+                   learning_rate=1e-3, progress="auto", rng=None,
                    optimizer_options=None) -> TrainingResult:
     """The loop of :func:`train` over a flat vector.
 
@@ -209,7 +209,7 @@ def train_function(evaluate, x0, *, apply=None, validate=None, method="lbfgs",
     state = {"last_x": x0, "best_x": x0, "best": np.inf, "since": 0, "early": False,
              "n_eval": 0}
     start = time.perf_counter()
-    bar = _Progress(progress, max_iter)
+    bar = FitProgress(progress, max_iter)
 
     def diverge(iteration, terms):
         apply(state["last_x"])
@@ -282,41 +282,3 @@ def _as_evaluation(ev):
     grad = np.asarray(grad, dtype=float)
     bad = () if np.isfinite(value) and np.all(np.isfinite(grad)) else ("total",)
     return Evaluation(float(value), grad, {}, bad)
-
-
-class _Progress:
-    """tqdm when installed, else a compact stderr line at most every ``interval`` s."""
-
-    def __init__(self, enabled, total, interval=2.0):
-        self.enabled, self.interval, self.bar, self.line = bool(enabled), interval, None, ""
-        self.last = time.perf_counter()
-        self.printed = False
-        if self.enabled:
-            try:
-                from tqdm.auto import tqdm
-                self.bar = tqdm(total=total, desc="jdyn train", file=sys.stderr, leave=False)
-            except ImportError:
-                pass
-
-    def update(self, iteration, ev, val):
-        if not self.enabled:
-            return
-        parts = [f"loss {ev.value:.4g}"] + ([] if val is None else [f"val {val:.4g}"])
-        parts += [f"{k} {v:.3g}" for k, v in ev.terms.items()]
-        self.line = f"iter {iteration}: " + "  ".join(parts)
-        if self.bar is not None:
-            self.bar.n = iteration
-            self.bar.set_postfix_str(self.line, refresh=True)
-            return
-        now = time.perf_counter()
-        if now - self.last >= self.interval:
-            print(f"jdyn train {self.line}", file=sys.stderr, flush=True)
-            self.last, self.printed = now, True
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-        elif self.printed:
-            print(f"jdyn train done, {self.line}", file=sys.stderr, flush=True)
-            self.printed = False
