@@ -1,7 +1,7 @@
 """The ``jdyn`` command line: argument parsing and exit codes only.
 
-Exit codes: 0 success; 1 a run or benchmark failed; 2 bad arguments or bad input
-(one line on stderr says why).
+Exit codes: 0 success; 1 a run or benchmark failed; 2 bad arguments, bad input or an
+unwritable output (one line on stderr says why); 130 Ctrl-C; 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import argparse
 import importlib
 import os
 import sys
+
+from .scenarios.signals import EXIT_TERMINATED, Terminated
 
 __all__ = ["main", "build_parser"]
 
@@ -90,9 +92,31 @@ def main(argv=None) -> int:
         run = args._run
     try:
         return int(run(args) or 0)
+    except BrokenPipeError:
+        _silence_stdout()     # `jdyn run --dry-run | head`: the reader has what it wanted
+        return 0
     except ValueError as exc:
         print(f"jdyn: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:     # e.g. a full disk: one line, not a traceback
+        print(f"jdyn: {_os_message(exc)}", file=sys.stderr)
+        return 2
+    except Terminated:
+        print("jdyn: terminated (SIGTERM); finished jobs are kept (rerun with --resume)",
+              file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("jdyn: interrupted", file=sys.stderr)
         return 130
+
+
+def _os_message(exc):
+    if exc.filename and str(exc.filename) not in str(exc.strerror):
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc.strerror or exc) or type(exc).__name__
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so that the interpreter's last flush does not raise."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

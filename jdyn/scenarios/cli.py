@@ -1,9 +1,11 @@
 """``jdyn run`` and ``jdyn report``: registered into the ``jdyn`` command by
 :func:`register`.
 
-A ``ValueError`` (bad scenario, bad option, unusable directory) reaches
-:func:`jdyn.cli.main`, which prints it and exits with 2. A broken worker pool or a
-failing report exits with 1. The environment variables ``JDYN_JOB_FN`` and
+A ``ValueError`` (bad scenario, bad option, unusable directory, a sweep over its
+limits, an untrustworthy job file) or an ``OSError`` (a full disk) reaches
+:func:`jdyn.cli.main`, which prints it on one line and exits with 2; SIGTERM exits
+with 143 and Ctrl-C with 130, finished jobs kept. A broken executor or a failing
+report exits with 1. The environment variables ``JDYN_JOB_FN`` and
 ``JDYN_REFERENCE_FN`` (``module:function``) replace the job and reference functions;
 they exist for tests and are not part of the documented interface.
 """
@@ -36,7 +38,7 @@ def register(subparsers):
     p.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
     p.add_argument("--out", metavar="DIR",
                    help="output directory (default: the file's output.dir, else runs/NAME)")
-    p.add_argument("--jobs", type=int, metavar="N",
+    p.add_argument("--jobs", type=_option(int, "--jobs"), metavar="N",
                    help="parallel worker processes (default: the number of cores); "
                         "1 runs the jobs in this process")
     p.add_argument("--resume", action="store_true",
@@ -53,12 +55,35 @@ def register(subparsers):
                         "dask; without it a local Dask cluster is started)")
     p.add_argument("--no-report", action="store_true",
                    help="write results.nc but not the report")
+    p.add_argument("--job-timeout", type=_option(float, "--job-timeout"), metavar="SECONDS",
+                   help="stop a job (or the reference computation) after this long and "
+                        "record it as status 'timeout' (default: limits.job_timeout, "
+                        "3600)")
+    p.add_argument("--max-jobs", type=_option(int, "--max-jobs"), metavar="N",
+                   help="refuse sweeps of more jobs than this (default: limits.max_jobs, "
+                        "10000)")
+    p.add_argument("--max-job-memory", type=_option(float, "--max-job-memory"), metavar="MB",
+                   help="refuse jobs estimated to need more memory (default: "
+                        "limits.max_job_memory, 4096)")
     p.set_defaults(_run=_run_command)
 
     r = subparsers.add_parser("report", help="build the report of a run directory",
                               description=_REPORT_HELP, formatter_class=fmt)
     r.add_argument("dir", metavar="DIR", help="a directory written by jdyn run")
     r.set_defaults(_run=_report_command)
+
+
+def _option(kind, name):
+    """An argparse type converting to ``kind``; text it cannot convert is passed on as
+    is, for :func:`jdyn.scenarios.run` to refuse in its one-line message naming the
+    option (argparse's own error would add the usage text)."""
+    def parse(text):
+        try:
+            return kind(text)
+        except ValueError:
+            return text
+    parse.__name__ = name
+    return parse
 
 
 def _run_command(args) -> int:
@@ -68,7 +93,8 @@ def _run_command(args) -> int:
     try:
         summary = run(args.scenario, out_dir=args.out, jobs=args.jobs, resume=args.resume,
                       dry_run=args.dry_run, executor=args.executor, scheduler=args.scheduler,
-                      retry_errors=args.retry_errors)
+                      retry_errors=args.retry_errors, job_timeout=args.job_timeout,
+                      max_jobs=args.max_jobs, max_job_memory=args.max_job_memory)
     except ExecutorError as exc:
         print(f"jdyn: {exc}", file=sys.stderr)
         return 1
@@ -80,6 +106,8 @@ def _run_command(args) -> int:
     if summary.n_errors:
         done += (f", {summary.n_errors} ended with status 'error' (reasons in the "
                  "'reason' variable)")
+    if summary.n_timeouts:
+        done += f", {summary.n_timeouts} stopped at the time limit (status 'timeout')"
     print(f"jdyn: {done} in {summary.seconds:.1f} s", file=sys.stderr)
     print(f"results: {summary.results}")
     if args.no_report:
@@ -93,11 +121,13 @@ def _run_command(args) -> int:
 
 
 def _report_command(args) -> int:
-    from jdyn.scenarios import results
+    from jdyn.scenarios import integrity, results
 
     out = Path(args.dir)
     if not out.is_dir():
         raise ValueError(f"{out}: no such directory")
+    if (out / results.JOBS_DIR).is_dir():
+        integrity.verified_jobs(out)    # refuse edited or corrupted job files
     if not (out / results.RESULTS).exists():
         if not (out / results.MANIFEST).exists():
             raise ValueError(f"{out}: not a jdyn run directory (no {results.RESULTS} "

@@ -10,19 +10,19 @@ object, so that spawned or remote workers import it themselves.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import importlib
-import multiprocessing
 import numbers
 import os
-import threading
 import time
 import traceback
-import uuid
+
+from jdyn._threads import one_blas_thread
+from jdyn.scenarios.pool import WorkerPool
+from jdyn.scenarios.timeout import JobTimeout, time_limit, timeout_outcome
 
 __all__ = ["resolve", "execute", "make_executor", "ExecutorError",
-           "InlineExecutor", "LocalExecutor", "DaskExecutor"]
+           "InlineExecutor", "LocalExecutor"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -80,7 +80,7 @@ def _clean(value, where):
     raise TypeError(f"{where}: unsupported value of type {type(value).__name__}")
 
 
-def execute(spec, config) -> dict:
+def execute(spec, config, timeout=None) -> dict:
     """Run one job and describe what happened; never raises for a job's own error.
 
     Parameters
@@ -89,6 +89,9 @@ def execute(spec, config) -> dict:
         ``"module:function"`` of the job function ``fn(config) -> dict``.
     config : dict
         The job's config.
+    timeout : float, optional
+        Seconds after which the job is interrupted (see
+        :func:`jdyn.scenarios.timeout.time_limit`) and recorded as ``"timeout"``.
 
     Returns
     -------
@@ -100,7 +103,8 @@ def execute(spec, config) -> dict:
     """
     start = time.perf_counter()
     try:
-        raw = resolve(spec)(config)
+        with time_limit(timeout):
+            raw = resolve(spec)(config)
         if not isinstance(raw, dict):
             raise TypeError(f"job function returned {type(raw).__name__}, expected a dict")
         result = {str(k): _clean(v, f"result[{k!r}]") for k, v in raw.items()}
@@ -110,21 +114,32 @@ def execute(spec, config) -> dict:
     except Exception as exc:  # noqa: BLE001 - one failing job must not end the sweep
         outcome = {"status": "error", "reason": f"{type(exc).__name__}: {exc}",
                    "result": {}, "traceback": traceback.format_exc()}
+    except JobTimeout:
+        return timeout_outcome(timeout, time.perf_counter() - start)
     outcome["seconds"] = time.perf_counter() - start
     return outcome
 
 
 class InlineExecutor:
-    """Runs tasks one after another in this process (``--jobs 1``; handy with pdb)."""
+    """Runs tasks one after another in this process (``--jobs 1``; handy with pdb).
+
+    The time limit is a ``SIGALRM`` timer: it stops pure-Python and numpy-level loops,
+    not a single long call into native code (the process pool kills such a job).
+    """
 
     name = "inline"
+
+    def __init__(self, timeout=None):
+        self.timeout = timeout
 
     def check(self):
         """Nothing to reach before the run starts."""
 
     def map_unordered(self, tasks):
-        for key, spec, config in tasks:
-            yield key, execute(spec, config)
+        # pinned as the pool's workers are: BLAS threads only oversubscribe these products
+        with one_blas_thread():
+            for key, spec, config in tasks:
+                yield key, execute(spec, config, self.timeout)
 
     def close(self, cancel=False):
         pass
@@ -143,133 +158,41 @@ def _one_blas_thread():
             os.environ.pop(v, None)
 
 
-def _watch_parent(parent_pid):
-    """Pool initializer: exit once the runner is gone. After a kill -9 of the runner a
-    worker would wait on its task queue forever (the siblings keep the queue open), so
-    each worker polls for its parent."""
-    def watch():
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
-        os._exit(1)
-    threading.Thread(target=watch, name="jdyn-parent-watch", daemon=True).start()
-
-
 class LocalExecutor:
-    """A :class:`concurrent.futures.ProcessPoolExecutor` with the spawn start method
-    (the same on every platform, and safe with threads in the parent)."""
+    """Spawned worker processes (:class:`jdyn.scenarios.pool.WorkerPool`): a job over
+    its time limit has its worker killed and replaced, and the job of a worker that
+    died runs once more in a fresh worker."""
 
     name = "local"
 
-    def __init__(self, jobs):
-        self.jobs = int(jobs)
+    def __init__(self, jobs, timeout=None):
+        self.jobs, self.timeout = int(jobs), timeout
         self._pool = None
 
     def check(self):
         """Nothing to reach before the run starts (the pool is made when jobs run)."""
 
     def map_unordered(self, tasks):
-        tasks = list(tasks)
-        if not tasks:
-            return
         with _one_blas_thread():
-            self._pool = cf.ProcessPoolExecutor(
-                max_workers=min(self.jobs, len(tasks)),
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_watch_parent, initargs=(os.getpid(),))
-            futures = {self._pool.submit(execute, spec, config): key
-                       for key, spec, config in tasks}
-        for future in cf.as_completed(futures):
-            try:
-                outcome = future.result()
-            except cf.process.BrokenProcessPool:
-                raise ExecutorError(
-                    "a worker process died (out of memory, a crash in native code, or a "
-                    "script calling run() without an `if __name__ == '__main__':` guard); "
-                    "finished jobs are saved: rerun with --resume") from None
-            yield futures[future], outcome
+            self._pool = WorkerPool(self.jobs, self.timeout)
+            yield from self._pool.map_unordered(tasks)
 
     def close(self, cancel=False):
-        if self._pool is None:
-            return
-        if cancel:
-            # 3.11 has no terminate_workers(): stop running jobs rather than wait on them.
-            for process in list(getattr(self._pool, "_processes", {}).values()):
-                process.terminate()
-        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        if self._pool is not None:
+            self._pool.close(cancel=cancel)
         self._pool = None
 
 
-class DaskExecutor:
-    """Tasks on a Dask cluster: at ``scheduler`` if given, else a new
-    ``LocalCluster`` with ``jobs`` single-threaded worker processes.
+def make_executor(name, jobs, scheduler=None, timeout=None):
+    """The executor for ``--executor NAME`` (checked before anything is written).
 
-    Workers must be able to import jdyn and the job function's module.
+    ``timeout`` is the per-job limit in seconds (``None``: unbounded).
     """
-
-    name = "dask"
-    #: How long to keep trying to reach a given scheduler.
-    connect_timeout = "20s"
-
-    def __init__(self, jobs, scheduler=None):
-        try:
-            from dask.distributed import Client, LocalCluster
-        except ImportError:
-            raise ValueError("--executor dask needs dask.distributed, an optional extra: "
-                             "pip install 'jdyn[dask]'") from None
-        self.jobs, self.scheduler = int(jobs), scheduler
-        self._Client, self._LocalCluster = Client, LocalCluster
-        self._client = self._cluster = None
-
-    def check(self):
-        """Reach the given scheduler once, so that a wrong address is reported before
-        the run writes anything (a LocalCluster needs no check)."""
-        if self.scheduler:
-            self._connect().close()
-
-    def _connect(self):
-        if self.scheduler:
-            try:
-                return self._Client(self.scheduler, timeout=self.connect_timeout)
-            except OSError as exc:
-                raise ValueError(f"cannot reach the Dask scheduler at {self.scheduler}: "
-                                 f"{exc}") from None
-        self._cluster = self._LocalCluster(n_workers=self.jobs, threads_per_worker=1,
-                                           processes=True, dashboard_address=None)
-        return self._Client(self._cluster)
-
-    def map_unordered(self, tasks):
-        from dask.distributed import as_completed
-        tasks = list(tasks)
-        if not tasks:
-            return
-        self._client = self._connect()
-        token = uuid.uuid4().hex[:8]
-        futures = {self._client.submit(execute, spec, config, key=f"jdyn-{key}-{token}",
-                                       pure=False): key
-                   for key, spec, config in tasks}
-        for future in as_completed(futures):
-            key = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: this job only
-                outcome = {"status": "error", "reason": f"dask: {type(exc).__name__}: {exc}",
-                           "result": {}, "seconds": float("nan")}
-            yield key, outcome
-
-    def close(self, cancel=False):
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-        self._client = self._cluster = None
-
-
-def make_executor(name, jobs, scheduler=None):
-    """The executor for ``--executor NAME`` (checked before anything is written)."""
     if name == "local":
         if scheduler:
             raise ValueError("--scheduler is only used with --executor dask")
-        return InlineExecutor() if jobs == 1 else LocalExecutor(jobs)
+        return InlineExecutor(timeout) if jobs == 1 else LocalExecutor(jobs, timeout)
     if name == "dask":
-        return DaskExecutor(jobs, scheduler)
+        from jdyn.scenarios.daskpool import DaskExecutor
+        return DaskExecutor(jobs, scheduler, timeout)
     raise ValueError(f"--executor must be 'local' or 'dask'; got {name!r}")

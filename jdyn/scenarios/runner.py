@@ -1,15 +1,18 @@
 """Running a scenario: validate, expand, run the jobs, keep every finished one.
 
-Order of work in :func:`run`: the scenario, the job function and the executor are
-all checked before the output directory is touched; then the directory is created
-(or, with ``resume``, checked to belong to the same scenario), locked, given a copy
-of the scenario and a manifest; the pending jobs run in parallel and each is written
-atomically to ``DIR/jobs/ID.json`` as it finishes; finally ``DIR/results.nc`` is
-assembled. A crash, Ctrl-C or ``kill -9`` therefore loses only unfinished jobs.
+Order of work in :func:`run`: the scenario, its size limits, the job function, the
+executor and the output path are all checked before the output directory is touched;
+then the directory is created (or, with ``resume``, checked to belong to the same
+scenario), locked, given a copy of the scenario and a manifest; the pending jobs run
+in parallel, each under the per-job time limit, and each is written atomically, with
+its checksum, to ``DIR/jobs/ID.json`` as it finishes and then forgotten; finally
+``DIR/results.nc`` is assembled. A crash, Ctrl-C, SIGTERM or ``kill -9`` therefore
+loses only unfinished jobs, and a job file edited or corrupted since is rerun.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,10 +22,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from jdyn.scenarios import integrity
 from jdyn.scenarios import results as _files
 from jdyn.scenarios.executors import make_executor, resolve
-from jdyn.scenarios.sweep import check_same_run, expand, format_job_table, manifest_of
-from jdyn.scenarios.load import Scenario, load_scenario
+from jdyn.scenarios.lock import lock
+from jdyn.scenarios.progress import FAILED as _FAILED, Progress
+from jdyn.scenarios.limits import check_limits, estimate_seconds, format_seconds
+from jdyn.scenarios.load import Scenario, ScenarioError, load_scenario
+from jdyn.scenarios.signals import terminate_as_interrupt
+from jdyn.scenarios.sweep import (check_same_run, expand, format_job_table, job_id,
+                                  manifest_of)
+from jdyn.scenarios.timeout import DEFAULT_JOB_TIMEOUT, check_timeout
 
 __all__ = ["run", "RunSummary", "DEFAULT_JOB_FN", "lock", "Progress"]
 
@@ -38,8 +48,9 @@ class RunSummary:
     Attributes
     ----------
     out_dir : pathlib.Path
-    n_jobs, n_skipped, n_run, n_errors : int
-        All jobs; finished before this run; run now; of those, ``status == "error"``.
+    n_jobs, n_skipped, n_run, n_errors, n_timeouts : int
+        All jobs; finished before this run; run now; of those, ``status == "error"``
+        and ``status == "timeout"``.
     results : pathlib.Path or None
         ``DIR/results.nc`` (``None`` for a dry run).
     seconds : float
@@ -51,15 +62,19 @@ class RunSummary:
     n_skipped: int = 0
     n_run: int = 0
     n_errors: int = 0
+    n_timeouts: int = 0
     results: Path | None = None
     seconds: float = 0.0
 
 
-def _job_fn_spec(job_fn):
+def _job_fn_spec(job_fn, imported=True):
+    """The job function's ``"module:function"``, imported to check it unless a dry run
+    (whose answer must not wait for the estimators to import)."""
     spec = job_fn or os.environ.get("JDYN_JOB_FN") or DEFAULT_JOB_FN
     if callable(spec):
         spec = f"{spec.__module__}:{spec.__qualname__}"
-    resolve(spec)
+    if imported or spec != DEFAULT_JOB_FN:
+        resolve(spec)
     return spec
 
 
@@ -82,120 +97,9 @@ def _reference_spec(reference_fn, job_spec):
     return candidate
 
 
-class lock:
-    """``DIR/run.lock`` held for the duration of a ``with`` block.
-
-    Created with ``O_CREAT | O_EXCL``; a lock whose process (on this host) no
-    longer exists is stale and taken over.
-    """
-
-    def __init__(self, out_dir):
-        self.path = Path(out_dir) / _files.LOCK
-
-    def _try_create(self):
-        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname(),
-                       "started": datetime.now(timezone.utc).isoformat()}, f)
-
-    def check(self):
-        """Raise if another live run holds the lock; remove a stale lock."""
-        holder = _files.read_json(self.path)
-        if holder is None:
-            if self.path.exists():  # being written this instant, or unreadable
-                holder = {}
-            else:
-                return
-        pid, host = holder.get("pid"), holder.get("host")
-        if host == socket.gethostname() and isinstance(pid, int) and not _alive(pid):
-            self.path.unlink(missing_ok=True)
-            return
-        raise ValueError(f"{self.path.parent} is being written by another jdyn run (pid "
-                         f"{pid} on {host}); wait for it, or delete {self.path} if that "
-                         "run is gone")
-
-    def __enter__(self):
-        for _ in range(2):
-            try:
-                self._try_create()
-                return self
-            except FileExistsError:
-                self.check()
-        raise ValueError(f"cannot take the lock {self.path}")
-
-    def __exit__(self, *exc):
-        self.path.unlink(missing_ok=True)
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Progress:
-    """A progress bar with an ETA on stderr: tqdm when importable, else one plain
-    line (rewritten in place on a terminal, printed every ~5% otherwise)."""
-
-    def __init__(self, total, initial=0, mode=True, stream=None):
-        self.total, self.done, self.started, self.errors = total, initial, 0, 0
-        self.stream = stream or sys.stderr
-        self.t0 = time.monotonic()
-        self._bar = None
-        self._last = -1.0
-        if mode is True:
-            try:
-                from tqdm import tqdm
-                self._bar = tqdm(total=total, initial=initial, unit="job", file=self.stream,
-                                 dynamic_ncols=True, smoothing=0.1)
-            except ImportError:
-                mode = "plain"
-        self.mode = mode
-
-    def update(self, status):
-        """Count one finished job (``status`` "error" is tallied and shown)."""
-        self.done += 1
-        self.started += 1
-        self.errors += status == "error"
-        if self._bar is not None:
-            if status == "error":
-                self._bar.set_postfix(errors=self.errors, refresh=False)
-            self._bar.update(1)
-        elif self.mode:
-            self._plain()
-
-    def _plain(self):
-        elapsed = time.monotonic() - self.t0
-        remaining = (self.total - self.done) * elapsed / max(self.started, 1)
-        tty = getattr(self.stream, "isatty", lambda: False)()
-        if not tty and self.done < self.total and self.done - self._last < self.total / 20:
-            return
-        self._last = self.done
-        line = (f"[{self.done}/{self.total}] {100 * self.done / max(self.total, 1):3.0f}% "
-                f"elapsed {_clock(elapsed)} ETA {_clock(remaining)}"
-                + (f" errors {self.errors}" if self.errors else ""))
-        self.stream.write(("\r" + line if tty else line + "\n"))
-        self.stream.flush()
-
-    def close(self):
-        if self._bar is not None:
-            self._bar.close()
-        elif self.mode and getattr(self.stream, "isatty", lambda: False)():
-            self.stream.write("\n")
-
-
-def _clock(seconds):
-    seconds = int(round(seconds))
-    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 def run(scenario, out_dir=None, jobs=None, resume=False, dry_run=False, executor="local",
         scheduler=None, job_fn=None, reference_fn=None, progress=True, retry_errors=False,
-        stdout=None) -> RunSummary:
+        stdout=None, job_timeout=None, max_jobs=None, max_job_memory=None) -> RunSummary:
     """Run every job of a scenario into an output directory.
 
     Parameters
@@ -203,15 +107,15 @@ def run(scenario, out_dir=None, jobs=None, resume=False, dry_run=False, executor
     scenario : str, os.PathLike or Scenario
         A scenario file or an already loaded :class:`Scenario`.
     out_dir : str or os.PathLike, optional
-        Default: the scenario's ``output.dir``, else ``runs/NAME``.
+        Default: the scenario's ``output.dir`` (which must be relative and inside the
+        working directory), else ``runs/NAME``. Given here it may point anywhere.
     jobs : int, optional
         Parallel workers (default ``os.cpu_count()``); 1 runs jobs in this process.
-        Workers are spawned, so a script calling ``run`` with ``jobs > 1`` needs the
-        usual ``if __name__ == "__main__":`` guard.
     resume : bool
-        Continue an existing directory of the same scenario, skipping finished jobs.
+        Continue an existing directory of the same scenario, skipping finished jobs;
+        jobs whose files fail their checksum are run again.
     dry_run : bool
-        Print the job table and stop; nothing is written.
+        Print the job table and a run-time estimate, and stop; nothing is written.
     executor : {"local", "dask"}
     scheduler : str, optional
         Dask scheduler address; without it ``executor="dask"`` starts a LocalCluster.
@@ -224,9 +128,15 @@ def run(scenario, out_dir=None, jobs=None, resume=False, dry_run=False, executor
     progress : bool or "plain"
         Show a progress bar on stderr.
     retry_errors : bool
-        With ``resume``, run jobs that ended in ``status == "error"`` again.
+        With ``resume``, run jobs that ended in ``status`` "error" or "timeout" again.
     stdout : file, optional
         Where the dry-run table goes (default ``sys.stdout``).
+    job_timeout : float, optional
+        Seconds per job (and for the reference); default ``limits.job_timeout``.
+    max_jobs : int, optional
+        Overrides ``limits.max_jobs``.
+    max_job_memory : float, optional
+        Overrides ``limits.max_job_memory`` (MB).
 
     Returns
     -------
@@ -235,38 +145,102 @@ def run(scenario, out_dir=None, jobs=None, resume=False, dry_run=False, executor
     Raises
     ------
     jdyn.scenarios.ScenarioError
-        For an invalid scenario (nothing is created).
+        For an invalid scenario or ``output.dir`` (nothing is created).
     ValueError
-        For an unusable output directory, a lock held by another run, a changed
-        scenario on resume, or bad options.
-    jdyn.scenarios.executors.ExecutorError
-        If the worker pool broke; finished jobs are kept.
+        For a sweep over its limits, an unusable output directory, a lock held by
+        another run, a changed scenario on resume, or bad options.
+    OSError
+        When a file cannot be written (a full disk); finished jobs are kept.
+    KeyboardInterrupt
+        On Ctrl-C, or :class:`jdyn.scenarios.signals.Terminated` on SIGTERM: workers
+        are stopped, finished jobs kept and the lock removed.
     """
     t0 = time.monotonic()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    jobs_n = (os.cpu_count() or 1) if jobs is None else jobs
-    if isinstance(jobs_n, bool) or not isinstance(jobs_n, int) or jobs_n < 1:
-        raise ValueError(f"--jobs must be a positive integer; got {jobs!r}")
+    jobs_n = _positive_int(jobs, "--jobs", os.cpu_count() or 1)
+    timeout = check_timeout(job_timeout) or _limits(scenario).get("job_timeout",
+                                                                    DEFAULT_JOB_TIMEOUT)
+    check_limits(scenario, _positive_int(max_jobs, "--max-jobs", None),
+                 check_timeout(max_job_memory, "--max-job-memory"))
+    out = _output_dir(scenario, out_dir)
     table = expand(scenario)
-    job_spec = _job_fn_spec(job_fn)
-    ref_spec = _reference_spec(reference_fn, job_spec)
-    pool = make_executor(executor, jobs_n, scheduler)
-    if not dry_run:
-        pool.check()     # e.g. reach a Dask scheduler before anything is written
-    out = Path(out_dir if out_dir is not None else scenario.output_dir)
+    job_spec = _job_fn_spec(job_fn, imported=not dry_run)
+    ref_spec = None if dry_run else _reference_spec(reference_fn, job_spec)
+    pool = make_executor(executor, jobs_n, scheduler, timeout)
     manifest = manifest_of(scenario, table, job_spec, ref_spec)
-    old = _files.read_json(out / _files.MANIFEST)
     summary = RunSummary(out_dir=out, n_jobs=len(table))
     if dry_run:
-        done = _files.finished_jobs(out) if old and \
-            old.get("scenario_hash") == manifest["scenario_hash"] else {}
-        print(format_job_table(scenario, table, done, out), file=stdout or sys.stdout)
+        _dry_run(scenario, table, out, manifest, jobs_n, stdout)
         return summary
+    pool.check()     # e.g. reach a Dask scheduler before anything is written
+    with terminate_as_interrupt():
+        _prepare(out, resume, manifest, "--out" if out_dir is not None else "output.dir")
+        with lock(out):
+            pending = _pending(out, scenario, table, manifest, retry_errors)
+            summary.n_skipped = len(table) - len(pending)
+            tasks = _tasks(out, pending, job_spec, ref_spec, scenario, retry_errors)
+            if progress:
+                print(f"jdyn: {scenario.name}: running {len(pending)} of {len(table)} jobs "
+                      f"on {jobs_n} worker(s) into {out}", file=sys.stderr, flush=True)
+            _run_tasks(pool, tasks, table, out, summary, progress)
+            summary.results = _assemble(out)
+    summary.seconds = time.monotonic() - t0
+    return summary
+
+
+def _limits(scenario):
+    return scenario.data.get("limits") or {}
+
+
+def _positive_int(value, name, default):
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return value
+
+
+def _output_dir(scenario, out_dir):
+    """``out_dir`` as given, else the scenario's ``output.dir`` checked to be relative
+    and inside the working directory (a third-party file must not choose where the
+    user's files go), else ``runs/NAME``."""
+    if out_dir is not None:
+        return Path(out_dir)
+    given = scenario.data["output"]["dir"]
+    if given:
+        cwd = Path.cwd().resolve()
+        target = (cwd / given).resolve()
+        if Path(given).is_absolute() or target != cwd and cwd not in target.parents:
+            raise ScenarioError(scenario.source, [
+                f"output.dir: got {json.dumps(given)}; expected a relative path inside the "
+                "working directory (pass --out to write somewhere else)"])
+    return Path(scenario.output_dir)
+
+
+def _dry_run(scenario, table, out, manifest, workers, stdout):
+    old = _files.read_json(out / _files.MANIFEST)
+    done = {}
+    if old and old.get("scenario_hash") == manifest["scenario_hash"]:
+        done, _ = integrity.scan(sorted((out / _files.JOBS_DIR).glob("*.json")), keep=False)
+    todo = [j for j in table if j.id not in done]
+    estimate = format_seconds(estimate_seconds(todo, workers))
+    print(format_job_table(scenario, table, done, out), file=stdout or sys.stdout)
+    print(f"estimated run time: about {estimate} for {len(todo)} pending job"
+          f"{'s' * (len(todo) != 1)} on {workers} worker{'s' * (workers != 1)} (from the "
+          "job sizes; a rough figure, good to a factor of a few)", file=stdout or sys.stdout)
+
+
+def _prepare(out, resume, manifest, label):
+    """Check, then create ``out``; raise ``ValueError`` naming ``label`` if unusable."""
+    if out.is_symlink() and not out.exists():
+        raise ValueError(f"{label} {out} is a symbolic link to {os.readlink(out)}, which "
+                         "does not exist")
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory")
+        raise ValueError(f"{label} {out} exists and is not a directory")
     if out.is_dir():
         lock(out).check()
+    old = _files.read_json(out / _files.MANIFEST)
     if out.is_dir() and any(p.name != _files.LOCK for p in out.iterdir()):
         if not resume:
             raise ValueError(f"{out} already exists; pass --resume to continue that run, "
@@ -275,29 +249,71 @@ def run(scenario, out_dir=None, jobs=None, resume=False, dry_run=False, executor
             raise ValueError(f"{out} is not empty and holds no jdyn run ({_files.MANIFEST} "
                              "is missing); refusing to write into it")
         check_same_run(out, old, manifest)
-    (out / _files.JOBS_DIR).mkdir(parents=True, exist_ok=True)
-    with lock(out):
-        old = _files.read_json(out / _files.MANIFEST)  # again, now that the lock is ours
-        if old is None:
+    try:
+        (out / _files.JOBS_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{label} {out}: cannot create the directory "
+                         f"({exc.strerror})") from None
+
+
+def _pending(out, scenario, table, manifest, retry_errors):
+    """The jobs still to run; writes the scenario copy and manifest of a new directory.
+    A job whose file fails its checksum is named on stderr and run again."""
+    old = _files.read_json(out / _files.MANIFEST)  # again, now that the lock is ours
+    if old is None:
+        with _saving(out, "no job has run: free some space, delete the directory and run "
+                     "again"):
             _files.write_atomic(out / _files.SCENARIO_COPY, scenario.text.encode("utf-8"))
             _files.write_json(out / _files.MANIFEST, manifest)
-        else:
-            check_same_run(out, old, manifest)
-        for stale in (out / _files.JOBS_DIR).glob(".*.tmp"):
-            stale.unlink(missing_ok=True)
-        done = _files.finished_jobs(out)
-        if retry_errors:
-            done = {k: v for k, v in done.items() if v.get("status") != "error"}
-        pending = [j for j in table if j.id not in done]
-        summary.n_skipped = len(table) - len(pending)
-        tasks = [(j.id, job_spec, j.config) for j in pending]
-        ref = _files.read_json(out / _files.REFERENCE)
-        if ref_spec and (ref is None or retry_errors and ref.get("status") == "error"):
-            tasks.insert(0, (_REFERENCE_KEY, ref_spec, scenario.base_config()))
-        _run_tasks(pool, tasks, table, out, summary, progress)
-        summary.results = _files.assemble(out)
-    summary.seconds = time.monotonic() - t0
-    return summary
+    else:
+        check_same_run(out, old, manifest)
+    for stale in (out / _files.JOBS_DIR).glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    done, bad = integrity.scan(sorted((out / _files.JOBS_DIR).glob("*.json")), job_id,
+                               keep=False)
+    for path, why in sorted(bad.items()):
+        print(f"jdyn: {path} {why}; running that job again", file=sys.stderr)
+    if retry_errors:
+        done = {k: v for k, v in done.items() if v not in _FAILED}
+    return [j for j in table if j.id not in done]
+
+
+def _tasks(out, pending, job_spec, ref_spec, scenario, retry_errors):
+    """``(key, spec, config)`` of the reference (when due) then each pending job."""
+    path = out / _files.REFERENCE
+    ref = _files.read_json(path)
+    if ref_spec and path.exists() and integrity.problem(path, ref):
+        print(f"jdyn: {path} {integrity.problem(path, ref)}; computing it again",
+              file=sys.stderr)
+        ref = None
+    if ref_spec and (ref is None or retry_errors and ref.get("status") in _FAILED):
+        yield _REFERENCE_KEY, ref_spec, scenario.base_config()
+    for job in pending:
+        yield job.id, job_spec, job.config
+
+
+_RESUME = "every job finished before it is kept: free some space and rerun with --resume"
+
+
+@contextlib.contextmanager
+def _saving(path, advice=_RESUME):
+    """A failed write (a full disk) becomes one message naming the file and what to do."""
+    try:
+        yield
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}; {advice}") from None
+
+
+def _write(path, record):
+    """Write a sealed record."""
+    with _saving(path):
+        _files.write_json(path, integrity.seal(record))
+
+
+def _assemble(out):
+    with _saving(out / _files.RESULTS, f"every job is kept in {out / _files.JOBS_DIR}: free "
+                 "some space and rerun with --resume"):
+        return _files.assemble(out)
 
 
 def _run_tasks(pool, tasks, table, out, summary, progress):
@@ -308,14 +324,15 @@ def _run_tasks(pool, tasks, table, out, summary, progress):
         for key, outcome in pool.map_unordered(tasks):
             stamp = datetime.now(timezone.utc).isoformat()
             if key == _REFERENCE_KEY:
-                _files.write_json(out / _files.REFERENCE, {**outcome, "finished": stamp})
+                _write(out / _files.REFERENCE, {**outcome, "finished": stamp})
                 continue
             job = by_id[key]
-            record = {"job_id": key, "coords": job.coords, **outcome, "finished": stamp,
-                      "host": socket.gethostname(), "config": job.config}
-            _files.write_json(out / _files.JOBS_DIR / f"{key}.json", record)
+            _write(out / _files.JOBS_DIR / f"{key}.json",
+                   {"job_id": key, "coords": job.coords, **outcome, "finished": stamp,
+                    "host": socket.gethostname(), "config": job.config})
             summary.n_run += 1
             summary.n_errors += outcome["status"] == "error"
+            summary.n_timeouts += outcome["status"] == "timeout"
             if bar is not None:
                 bar.update(outcome["status"])
         interrupted = False

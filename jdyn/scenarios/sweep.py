@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from jdyn.scenarios.schema import SWEEP_AXES
 
 __all__ = ["Job", "expand", "job_id", "scenario_hash", "canonical_json", "version_tag",
-           "axis_label", "format_job_table", "manifest_of", "check_same_run"]
+           "axis_label", "format_job_table", "manifest_of", "check_same_run", "stored_text"]
 
+#: Tables that do not change what a run computes.
+_NOT_IDENTITY = ("output", "limits")
 #: Hex digits kept from the sha256 (48 bits: collisions are negligible for sweeps).
 ID_LENGTH = 12
 
@@ -67,12 +69,14 @@ def job_id(config) -> str:
 
 
 def scenario_hash(scenario) -> str:
-    """sha256 over the normalised scenario (all but ``[output]``) and the version tag.
+    """sha256 over the normalised scenario (all but ``[output]`` and ``[limits]``) and
+    the version tag.
 
-    Where results are written does not change them, so ``[output]`` is left out;
-    everything else, including the name and description, is part of the identity.
+    Where results are written and how long a job may take do not change them, so
+    ``[output]`` and ``[limits]`` are left out (a run may be resumed with a longer time
+    limit); everything else, including the name and description, is part of the identity.
     """
-    data = {k: v for k, v in scenario.data.items() if k != "output"}
+    data = {k: v for k, v in scenario.data.items() if k not in _NOT_IDENTITY}
     return _sha({"scenario": data, "jdyn": version_tag()})
 
 
@@ -88,12 +92,12 @@ def expand(scenario) -> list:
     list of Job
         In product order (the last axis varies fastest); one job without a sweep.
     """
-    base = scenario.base_config()
+    base = json.dumps(scenario.base_config())
     axes = list(scenario.sweep.items())
     jobs = []
     ranges = [range(len(values)) for _, values in axes]
     for index in itertools.product(*ranges):
-        config = copy.deepcopy(base)
+        config = json.loads(base)     # a deep copy, many times faster than copy.deepcopy
         coords = {}
         for (axis, values), i in zip(axes, index):
             value = copy.deepcopy(values[i])
@@ -140,8 +144,24 @@ def format_job_table(scenario, jobs, done=(), out_dir=None) -> str:
     return "\n".join(head + lines)
 
 
+#: Characters of the scenario text that results.nc (and so the report) carries: the whole
+#: of any hand-written file; the text itself is kept once, in ``DIR/scenario.toml``.
+STORED_TEXT = 65_536
+
+
+def stored_text(text, sha256=None) -> str:
+    """``text`` as results.nc keeps it: whole up to :data:`STORED_TEXT` characters, else
+    its beginning and a line saying where the rest is."""
+    if len(text) <= STORED_TEXT:
+        return text
+    digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return (text[:STORED_TEXT] + f"\n# ... {len(text):,} characters in all: the whole file is "
+            f"scenario.toml in the run directory (sha256 {digest})\n")
+
+
 def manifest_of(scenario, jobs, job_spec, ref_spec) -> dict:
-    """The content of ``DIR/manifest.json``: what a run directory holds.
+    """The content of ``DIR/manifest.json``: what a run directory holds. The scenario's
+    text is not repeated here (it is ``DIR/scenario.toml``), only its sha256.
 
     Parameters
     ----------
@@ -155,7 +175,7 @@ def manifest_of(scenario, jobs, job_spec, ref_spec) -> dict:
         "jdyn_version": version_tag(),
         "scenario_hash": scenario_hash(scenario),
         "scenario": scenario.data,
-        "scenario_text": scenario.text,
+        "scenario_sha256": hashlib.sha256(scenario.text.encode("utf-8")).hexdigest(),
         "axes": scenario.sweep,
         "job_function": job_spec,
         "reference_function": ref_spec,
@@ -173,6 +193,10 @@ def _differences(old, new, path=""):
     return [] if old == new else [f"{path} ({json.dumps(old)} -> {json.dumps(new)})"]
 
 
+def _identity(data):
+    return {k: v for k, v in data.items() if k not in _NOT_IDENTITY}
+
+
 def check_same_run(out, manifest, new):
     """Refuse to mix a changed scenario (or job function) into an old directory.
 
@@ -184,7 +208,8 @@ def check_same_run(out, manifest, new):
     """
     changes = []
     if manifest.get("scenario_hash") != new["scenario_hash"]:
-        changes = _differences(manifest.get("scenario", {}), new["scenario"])
+        changes = _differences(_identity(manifest.get("scenario", {})),
+                               _identity(new["scenario"]))
         if manifest.get("jdyn_version") != new["jdyn_version"]:
             changes.append(f"jdyn version ({manifest.get('jdyn_version')} -> "
                            f"{new['jdyn_version']})")

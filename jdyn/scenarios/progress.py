@@ -1,0 +1,68 @@
+"""The runner's progress bar on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+__all__ = ["Progress", "FAILED"]
+
+#: Statuses of jobs that did not finish: tallied as errors here, rerun by
+#: ``run(..., retry_errors=True)``.
+FAILED = ("error", "timeout")
+
+
+class Progress:
+    """A progress bar with an ETA on stderr: tqdm when importable, else one plain
+    line (rewritten in place on a terminal, printed every ~5% otherwise)."""
+
+    def __init__(self, total, initial=0, mode=True, stream=None):
+        self.total, self.done, self.started, self.errors = total, initial, 0, 0
+        self.stream = stream or sys.stderr
+        self.t0 = time.monotonic()
+        self._bar = None
+        self._last = -1.0
+        if mode is True:
+            try:
+                from tqdm import tqdm
+                self._bar = tqdm(total=total, initial=initial, unit="job", file=self.stream,
+                                 dynamic_ncols=True, smoothing=0.1)
+            except ImportError:
+                mode = "plain"
+        self.mode = mode
+
+    def update(self, status):
+        """Count one finished job (``status`` "error" is tallied and shown)."""
+        self.done += 1
+        self.started += 1
+        self.errors += status in FAILED
+        if self._bar is not None:
+            if status in FAILED:
+                self._bar.set_postfix(errors=self.errors, refresh=False)
+            self._bar.update(1)
+        elif self.mode:
+            self._plain()
+
+    def _plain(self):
+        elapsed = time.monotonic() - self.t0
+        remaining = (self.total - self.done) * elapsed / max(self.started, 1)
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        if not tty and self.done < self.total and self.done - self._last < self.total / 20:
+            return
+        self._last = self.done
+        line = (f"[{self.done}/{self.total}] {100 * self.done / max(self.total, 1):3.0f}% "
+                f"elapsed {_clock(elapsed)} ETA {_clock(remaining)}"
+                + (f" errors {self.errors}" if self.errors else ""))
+        self.stream.write(("\r" + line if tty else line + "\n"))
+        self.stream.flush()
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+        elif self.mode and getattr(self.stream, "isatty", lambda: False)():
+            self.stream.write("\n")
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
