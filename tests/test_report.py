@@ -2,6 +2,7 @@
 self-contained, missing variables degrade to "skipped", no fitting code runs."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -63,40 +64,41 @@ def _henon(n, a=1.4, b=0.3):
 
 
 def rich_job(config):
-    """:func:`_fake_jobs.math_job` plus every optional variable the report draws."""
-    out = _fake_jobs.math_job(config)
+    """:func:`_fake_jobs.contract_job` (every variable the real job writes, shaped by the
+    results contract) with values the tests can reason about: "none" biased by -0.05 on
+    the exponents but with a third of the one-step error of "jacobian"; nolds values the
+    same for every seed; one failed job."""
     noise, seed = config["observation"]["noise"], config["seed"]
     reg = config["objective"]["regulariser"]
     if noise == 0.1 and seed == 1 and reg == "none":
         raise FloatingPointError("the fit blew up")
-    out["lyapunov"] = out["lyapunov"] - (0.05 if reg == "none" else 0.0)
-    out["lyapunov_free"] = out["lyapunov"] - 0.01
-    out["lyapunov_free_stderr"] = out["lyapunov_stderr"]
-    out["correlation_dim"] = 1.2 + noise
-    out["train_seconds"] = 0.5 + seed
-    out["noise_estimate"] = noise * 0.9
-    out["free_run_status"] = "diverged" if out["diverged"] else "ok"
-    out["nolds_lyapunov_max"] = 0.40 - noise / 2
-    out["nolds_lyapunov"] = [0.38 - noise, -1.3]
-    out["nolds_correlation_dim"] = 1.1 + noise
-    out["nolds_settings"] = "lyap_r(emb_dim=2, lag=1); lyap_e(emb_dim=2, matrix_dim=2)"
-    out["history_total"] = {"dims": ["iteration"], "data": list(np.geomspace(1, 1e-3, 8))}
+    dim = config["embedding"]["dim"]
+    jitter = np.random.default_rng(seed).standard_normal(dim) * 1e-3
+    lyap = np.array([0.42 - noise] + [-1.6 - k for k in range(dim - 1)]) + jitter
+    lyap -= 0.05 if reg == "none" else 0.0
     log_r = np.linspace(-6, 0, 12)
-    out["log_r"] = {"dims": ["radius"], "data": list(log_r)}
-    out["log_c"] = {"dims": ["radius"], "data": list(np.minimum(1.2 * log_r, 0) - 0.1)}
-    out["fit_lo"], out["fit_hi"] = float(np.exp(-4)), float(np.exp(-1.5))  # radii
-    out["free_orbit"] = {"dims": ["sample", "coord"],
-                         "data": (_henon(150) * (1 + noise)).tolist()}
-    return out
+    return _fake_jobs.contract_job(
+        config, lyapunov=lyap.tolist(), lyapunov_free=(lyap - 0.01).tolist(),
+        lyapunov_stderr=[0.01 + noise] * dim, lyapunov_free_stderr=[0.01 + noise] * dim,
+        kaplan_yorke=float(1 + lyap[0] / abs(lyap[1])), correlation_dim=1.2 + noise,
+        one_step_error=(noise + 0.01) * (1 if reg == "none" else 3), train_seconds=0.5 + seed,
+        noise_estimate=noise * 0.9, diverged=bool(noise > 0.09),
+        free_run_status="diverged" if noise > 0.09 else "ok",
+        nolds_lyapunov_max=0.40 - noise / 2, nolds_lyapunov=[0.38 - noise, -1.3],
+        nolds_correlation_dim=1.1 + noise,
+        nolds_settings="lyap_r(emb_dim=2, lag=1); lyap_e(emb_dim=2, matrix_dim=2)",
+        history_total={"dims": ["iteration"], "data": list(np.geomspace(1, 1e-3, 8))},
+        log_r={"dims": ["radius"], "data": list(log_r)},
+        log_c={"dims": ["radius"], "data": list(np.minimum(1.2 * log_r, 0) - 0.1)},
+        fit_lo=-4.0, fit_hi=-1.5,                       # ln r, as the contract says
+        free_orbit={"dims": ["sample", "coord"], "data": (_henon(150) * (1 + noise)).tolist()})
 
 
 def rich_reference(config):
-    log_r = np.linspace(-6, 0, 12)
-    return {"true_lyapunov": [0.42, -1.62], "true_kaplan_yorke": 1.26,
-            "true_correlation_dim": 1.21,
-            "true_orbit": {"dims": ["sample", "coord"], "data": _henon(300).tolist()},
-            "true_log_r": {"dims": ["radius"], "data": list(log_r)},
-            "true_log_c": {"dims": ["radius"], "data": list(np.minimum(1.21 * log_r, 0))}}
+    return _fake_jobs.contract_reference(
+        config, true_lyapunov=[0.42, -1.62], true_kaplan_yorke=1.26,
+        true_correlation_dim=1.21,
+        true_orbit={"dims": ["sample", "coord"], "data": _henon(300).tolist()})
 
 
 def _refuse(*args, **kwargs):
@@ -202,7 +204,9 @@ def test_nolds_settings_are_stated_from_the_dataset(rich_dir):
     assert "does not record" in text and "dim = 2, lag = 1" in text and "length 500" in text
     none = ds.drop_vars([v for v in ds.data_vars if v.startswith("nolds")])
     assert nolds_settings(none) == "results.nc holds no nolds baseline."
-    none.attrs["scenario"] += "[analysis]\nbaselines = false\n"
+    cfg = json.loads(none.attrs["scenario_config"])   # the resolved scenario, as JSON
+    cfg["analysis"]["baselines"] = False
+    none.attrs["scenario_config"] = json.dumps(cfg)
     assert "turned off" in nolds_settings(none)
 
 
@@ -219,7 +223,8 @@ def test_report_imports_no_fitting_code():
     """jdyn.report imports the standard library, numpy, matplotlib (never pyplot),
     xarray and itself: no estimator, training, objective, J-prop or scenario code."""
     allowed = {"numpy", "matplotlib", "xarray", ".", ".tables", ".figures", ".render", "._plot",
-               "__future__", *sys.stdlib_module_names}
+               ".compare", ".flagged", "__future__", *sys.stdlib_module_names,
+               "..scenarios.safe_markdown"}          # text escaping, standard library only
     package = Path(__file__).parents[1] / "jdyn" / "report"
     seen = set()
     for path in package.glob("*.py"):
@@ -234,8 +239,8 @@ OPTIONAL = ["lyapunov_free", "lyapunov_free_stderr", "correlation_dim", "train_s
             "noise_estimate", "free_run_status", "nolds_lyapunov_max", "nolds_lyapunov",
             "nolds_settings",
             "nolds_correlation_dim", "history_total", "log_r", "log_c", "fit_lo", "fit_hi",
-            "free_orbit", "true_orbit", "true_log_r", "true_log_c", "loss_curve",
-            "kaplan_yorke", "one_step_error", "diverged", "strength_used", "n_iter"]
+            "free_orbit", "true_orbit", "kaplan_yorke", "one_step_error", "multi_step_error",
+            "diverged", "strength_used"]
 
 
 @pytest.mark.parametrize("drop", [
@@ -253,7 +258,7 @@ def test_missing_variables_degrade_gracefully(rich_dir, tmp_path, drop):
         ds.attrs = {}
     out = tmp_path / "partial"
     out.mkdir()
-    ds.to_netcdf(out / "results.nc", engine="scipy")
+    ds.to_netcdf(out / "results.nc", engine="h5netcdf")
     build_report(out)
     md, _ = check_report(out)
     assert "Skipped: results.nc has no variable 'free_orbit'" in md
@@ -287,3 +292,148 @@ def test_absent_axes_count_as_one_value(tmp_path, monkeypatch):
     md, _ = check_report(tmp_path / "r")
     assert written["markdown"] == tmp_path / "r" / "report.md"
     assert "weight_decay, dim=3" in md
+
+
+def test_every_figure_is_at_least_150_dpi_and_900_px_wide(rich_dir):
+    """And at most the HTML column's width, so its text is not shrunk on screen."""
+    from PIL import Image
+    for stem in FIGURES:
+        with Image.open(rich_dir / "figures" / f"{stem}.png") as im:
+            assert min(im.info["dpi"]) >= 149.9, stem      # PNG stores dots per metre
+            assert im.size[0] >= 900, (stem, im.size)
+            assert im.size[0] <= 1130, (stem, im.size)   # shown unscaled in report.html
+
+
+def _drawn(ds, tmp_path, monkeypatch):
+    """Every report figure of ``ds`` drawn; ``{stem: (font sizes, legend labels)}``
+    read off each matplotlib Figure just before it is saved."""
+    import jdyn.report.figures as figures
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+    seen, real = {}, figures._save
+
+    def spy(fig, path):
+        texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+        labels = [t.get_text() for leg in fig.findobj(Legend) for t in leg.get_texts()]
+        seen[Path(path).stem] = ([t.get_fontsize() for t in texts], labels)
+        return real(fig, path)
+    monkeypatch.setattr(figures, "_save", spy)
+    for stem, (_, fn) in FIGURES.items():
+        fn(ds, tmp_path / f"{stem}.png")
+    return seen
+
+
+def test_figure_text_is_at_least_9_pt_and_no_legend_for_a_method_without_values(
+        rich_dir, tmp_path, monkeypatch):
+    ds = load_results(rich_dir)
+    regs = list(ds["regulariser"].values)
+    for name in ("lyapunov", "lyapunov_free", "kaplan_yorke"):   # "none" has no values
+        ds[name] = ds[name].where(ds["regulariser"] != "none")
+    seen = _drawn(ds, tmp_path, monkeypatch)
+    assert sorted(seen) == sorted(FIGURES) and regs == ["none", "jacobian"]
+    for stem, (sizes, _) in seen.items():
+        assert min(sizes) >= 9, (stem, min(sizes))
+    for stem in ("exponents_vs_noise", "exponents_vs_noise_free", "spectra"):
+        labels = seen[stem][1]
+        assert "jacobian" in labels and "none" not in labels, (stem, labels)
+
+
+def test_axis_labels_are_human_with_units(rich_dir):
+    """The figures label axes with the long names and units results.nc carries."""
+    ds = load_results(rich_dir)
+    assert ds["train_seconds"].attrs["units"] == "s"
+    assert ds["lyapunov"].attrs["units"] == "nats/iteration"
+    for name in ds.variables:
+        assert "_" not in ds[name].attrs["long_name"].split("(")[0] or name in (
+            "nolds_lyapunov_max", "nolds_lyapunov", "nolds_correlation_dim", "nolds_settings",
+            "free_run_status", "fit_lo", "fit_hi"), (name, ds[name].attrs["long_name"])
+
+
+def test_best_is_a_paired_comparison_and_nothing_that_did_not_vary_gets_a_plus_minus(
+        rich_dir):
+    from jdyn.report import paired_difference, tradeoffs
+    ds = load_results(rich_dir)
+    best = best_table(ds)
+    by_noise = {r[0]: r for r in best.rows}
+    assert by_noise["0"][3] == "none" and by_noise["0"][5].startswith("better")
+    # RMS over (λ1, λ2) errors: none (-0.05, -0.03), jacobian (0, 0.02), jitter 1e-3
+    lead = np.sqrt((0.05 ** 2 + 0.03 ** 2) / 2) - np.sqrt(0.02 ** 2 / 2)
+    assert abs(float(by_noise["0"][4].split()[0]) - lead) < 0.002
+    assert " ± " in by_noise["0"][4] and "(2 seeds)" in by_noise["0"][4]
+    assert by_noise["0.1"][5].startswith("one seed")        # seed 1 of "none" failed
+    mean, se, n = paired_difference([1.0, 2.0, 3.0], [0.9, 2.1, 2.9])
+    assert n == 3 and abs(mean - 1 / 30) < 1e-12 and se > mean / 2   # not distinguishable
+    nolds = [r for r in error_table(ds).rows if "baseline" in r[1]]
+    assert nolds and all("±" not in cell for r in nolds for cell in r)   # seeds change no data
+    text = " ".join(tradeoffs(ds))
+    assert "one-step error 3 times that of none" in text and "conditional mean" in text
+    assert "paired over seeds: better" in text
+
+
+def test_report_without_a_truth_says_so(rich_dir, tmp_path):
+    ds = load_results(rich_dir).isel(noise=[0])    # one noise level: fewer panels to draw
+    ds = ds.drop_vars([v for v in ds.data_vars if v.startswith("true_")])
+    cfg = json.loads(ds.attrs["scenario_config"])
+    del cfg["system"]
+    cfg["data"] = {"path": "/data/series.csv", "name": "x", "dt": None, "length": 500,
+                   "units": "mV", "column": None}
+    ds.attrs["scenario_config"] = json.dumps(cfg)
+    out = tmp_path / "nt"
+    out.mkdir()
+    build_report(out, dataset=ds, progress=False)
+    md, _ = check_report(out)
+    assert "No truth: the series was read from a file" in md
+    assert "Exponents `lyapunov`" in md and "Errors of `lyapunov` against the truth" not in md
+    assert "No true exponents are known (the data come from a file)" in md
+    assert "Series: `/data/series.csv`" in md
+
+
+def test_report_build_prints_progress(rich_dir, tmp_path, capsys):
+    out = tmp_path / "p"
+    out.mkdir()
+    ds = load_results(rich_dir)[["lyapunov", "status", "reason"]].assign_attrs(
+        load_results(rich_dir).attrs)
+    build_report(out, dataset=ds)
+    err = capsys.readouterr().err
+    assert "jdyn: building the report" in err
+    assert f"jdyn: report figure {len(FIGURES)} of {len(FIGURES)}" in err
+
+
+def _browser():
+    return shutil.which("chromium") or shutil.which("chromium-browser") or \
+        shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(_browser() is None, reason="no headless Chromium installed "
+                    "(apt-get install chromium)")
+def test_html_report_in_a_real_browser(rich_dir, tmp_path):
+    """Headless Chromium renders report.html: every image decodes (naturalWidth > 0)
+    and nothing is wider than the page, at a laptop and a narrow window width."""
+    import subprocess
+    probe = ("<script>window.onload=function(){var im=[].slice.call(document.images);"
+             "var bad=im.filter(function(i){return !(i.complete&&i.naturalWidth>0)}).length;"
+             "var wide=[].slice.call(document.body.querySelectorAll('*')).filter(function(e)"
+             "{return e.getBoundingClientRect().right>document.documentElement.clientWidth+1"
+             "}).length;document.title='PROBE '+im.length+' '+bad+' '+wide+' '+"
+             "(document.documentElement.scrollWidth>document.documentElement.clientWidth);}"
+             "</script>")
+    page = tmp_path / "probe.html"
+    page.write_text((rich_dir / "report.html").read_text().replace("</body>", probe + "</body>"))
+    for width in (1280, 700):
+        dom = subprocess.run(
+            [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+             f"--window-size={width},900", "--virtual-time-budget=5000", page.as_uri()],
+            capture_output=True, text=True, timeout=120).stdout
+        title = re.search(r"<title>PROBE (\d+) (\d+) (\d+) (\w+)</title>", dom)
+        assert title, dom[-500:]
+        n_images, broken, wide, scrolls = title.groups()
+        assert int(n_images) == len(FIGURES) and broken == "0", title.group(0)
+        assert wide == "0" and scrolls == "false", (width, title.group(0))
+
+
+def test_runner_says_what_it_starts(tmp_path, capsys):
+    scenario = tmp_path / "plain.toml"
+    scenario.write_text(PLAIN)
+    run(scenario, out_dir=tmp_path / "r", jobs=1, progress="plain", job_fn=_fake_jobs.math_job)
+    err = capsys.readouterr().err
+    assert err.startswith(f"jdyn: plain: running 8 of 8 jobs on 1 worker(s) into {tmp_path}")

@@ -13,12 +13,15 @@ From Python::
 
 from .figures import (attractors, correlation_integrals, exponents_vs_noise,
                       invariants_vs_noise, spectra, training_curves)
+from .compare import best_table, paired_difference, tradeoffs
+from .flagged import flagged_table
 from .render import build_report, load_results, nolds_settings
-from .tables import (MissingData, best_table, error_table, flagged_table, invariants_table)
+from .tables import MissingData, error_table, exponents_table, invariants_table
 
 __all__ = [
     "build_report", "load_results", "nolds_settings", "MissingData",
     "exponents_vs_noise", "spectra", "invariants_vs_noise", "attractors",
     "correlation_integrals", "training_curves",
-    "error_table", "best_table", "invariants_table", "flagged_table",
+    "error_table", "best_table", "invariants_table", "exponents_table", "flagged_table",
+    "paired_difference", "tradeoffs",
 ]

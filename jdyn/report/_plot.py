@@ -5,24 +5,42 @@ Kept apart from :mod:`jdyn.report.figures` so that module holds only the figures
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullLocator
 
-from .tables import grid
+from .tables import DATA_LEVEL, grid
 
-DPI = 90
+#: Resolution of every figure: at the smallest width, 6.4 in, a figure is 960 px wide;
+#: at the largest, 7.5 in, 1125 px, which the HTML report's column shows unscaled (so
+#: the text keeps its size on screen).
+DPI = 150
+MIN_WIDTH, MAX_WIDTH = 6.4, 7.5
+#: Sizes of the figures' text, in points (none below 9).
+STYLE = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
+         "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 11}
 _BASE = {"color": "0.35", "ls": "--", "lw": 1.3}
 _TRUTH = {"color": "k", "lw": 1.0}
 
 
-def _figure(nrows, ncols, width=3.4, height=2.7):
-    fig = Figure(figsize=(min(max(ncols * width, 5.0), 17.0), nrows * height),
+def styled(fn):
+    """Run a figure function with :data:`STYLE` (text sizes are fixed when the text is
+    created, so the whole drawing runs inside the context)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with rc_context(STYLE):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _figure(nrows, ncols, width=3.4, height=2.8):
+    fig = Figure(figsize=(min(max(ncols * width, MIN_WIDTH), MAX_WIDTH), nrows * height),
                  layout="constrained")
     FigureCanvasAgg(fig)
     return fig, fig.subplots(nrows, ncols, squeeze=False)
@@ -36,31 +54,34 @@ def _save(fig, path):
     return path
 
 
-def _legend(fig, ax, fontsize=7):
+def _legend(fig, ax):
     """A legend in ``ax``, or below the figure when there are many entries."""
     handles, labels = ax.get_legend_handles_labels()
-    if len(labels) <= 6:
-        ax.legend(handles, labels, fontsize=fontsize)
+    if not labels:
         return
-    ncols = 3 if max(len(t) for t in labels) < 40 else 2
-    fig.set_figheight(fig.get_figheight() + 0.2 * -(-len(labels) // ncols) + 0.2)
-    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=fontsize)
+    if len(labels) <= 5:
+        ax.legend(handles, labels)
+        return
+    ncols = 3 if max(len(t) for t in labels) < 30 else 2
+    fig.set_figheight(fig.get_figheight() + 0.25 * -(-len(labels) // ncols) + 0.2)
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
 
 
 def _panel_legends(fig, axes, methods):
     """Legends for panels that each show every method: in each panel when there are few
     methods; else one legend below the figure, and only the other entries per panel."""
     axes = list(axes)
-    if len(methods) <= 4:
+    if len(methods) <= 3:
         for ax in axes:
-            ax.legend(fontsize=6)
+            if ax.get_legend_handles_labels()[1]:
+                ax.legend()
         return
-    _legend(fig, axes[0], 6)
+    _legend(fig, axes[0])
     for ax in axes[1:]:
         pairs = [(h, t) for h, t in zip(*ax.get_legend_handles_labels())
                  if not t.startswith(tuple(methods))]
         if pairs:
-            ax.legend(*zip(*pairs), fontsize=6)
+            ax.legend(*zip(*pairs))
 
 
 def _log_y(ax):
@@ -89,8 +110,11 @@ def _x(noise):
 
 
 def _noise_axis(ax, ds, labels, x):
-    ax.set_xlabel("noise (fraction of the signal's sd)" if "noise" in ds.variables
-                  else "noise", fontsize=8)
+    own = labels is not None and list(labels) == [DATA_LEVEL]
+    ax.set_xlabel("the file's series (its own noise)" if own
+                  else "noise (fraction of the signal's sd)")
+    if len(x) == 1:              # one level: room around it, not the methods' offsets
+        ax.set_xlim(x[0] - 0.1, x[0] + 0.1)
     if labels is not None:
         ax.set_xticks(x, labels)
     elif len(x) <= 8:
@@ -99,6 +123,11 @@ def _noise_axis(ax, ds, labels, x):
 
 def _v(value):
     return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def _level(noise):
+    """A panel title for one noise level (or the data file's own series)."""
+    return "the file's series" if noise == DATA_LEVEL else f"noise = {_v(noise)}"
 
 
 def _pick(n, cap):
@@ -146,6 +175,10 @@ def _draw_baseline(ax, x, base, per_method, label, marker):
 
 
 def _errorbars(ax, x, mean, sd, methods, offsets):
+    """Mean ± sd over seeds per method; a method with no finite value draws nothing
+    (and so gets no legend entry)."""
     for m, method in enumerate(methods):
+        if not np.isfinite(mean[:, m]).any():
+            continue
         ax.errorbar(x + offsets[m], mean[:, m], yerr=np.nan_to_num(sd[:, m]), marker="o",
                     ms=4, capsize=3, lw=1.4, color=_color(m), label=method)

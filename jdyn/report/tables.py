@@ -6,7 +6,8 @@ dimensions. The report looks at it as one grid, :class:`Grid`, of shape
 ``(noise, method, seed, *own dims)``: a *method* is one combination of the sweep
 axes other than noise and seed (the regulariser, with its strength, model size or
 embedding dimension when those are swept too). An absent axis counts as a single
-value, taken from the scenario text when it states one.
+value, taken from the resolved scenario stored as JSON in ``ds.attrs["scenario_config"]``
+(every default filled in by the loader: the report restates none).
 
 Tables are :class:`Table` objects rendered to Markdown and HTML alike.
 """
@@ -14,21 +15,25 @@ Tables are :class:`Table` objects rendered to Markdown and HTML alike.
 from __future__ import annotations
 
 import html
-import math
-import tomllib
+import json
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..scenarios.safe_markdown import escape
+
 __all__ = ["MissingData", "Grid", "Table", "sweep_dims", "scenario_config", "grid",
-           "truth", "label", "method_labels", "error_table", "best_table", "invariants_table", "flagged_table",
-           "status_counts"]
+           "truth", "label", "method_labels", "method_regularisers", "error_table",
+           "invariants_table", "exponents_table", "pm",
+           "DATA_LEVEL"]
 
 #: Dimensions a variable may have besides the sweep axes.
 OWN_DIMS = ("exponent", "iteration", "radius", "sample", "coord")
 #: The sweep axes a scenario may declare, in the scenario's order.
 SWEEP_AXES = ("noise", "regulariser", "strength", "seed", "hidden", "dim")
+#: The one "noise level" of a series read from a file (it has its own noise).
+DATA_LEVEL = "data"
 
 
 class MissingData(ValueError):
@@ -47,11 +52,17 @@ def sweep_dims(ds) -> list:
 
 
 def scenario_config(ds) -> dict:
-    """The scenario file stored in ``ds.attrs["scenario"]``, parsed (``{}`` if absent)."""
+    """The resolved scenario stored in ``ds.attrs["scenario_config"]`` (JSON), or ``{}``
+    when results.nc does not record it."""
     try:
-        return tomllib.loads(str(ds.attrs.get("scenario", "")))
-    except (tomllib.TOMLDecodeError, TypeError):
+        return json.loads(str(ds.attrs.get("scenario_config", "{}")))
+    except ValueError:
         return {}
+
+
+def from_file(ds) -> bool:
+    """Whether the series came from a data file (so no truth is known)."""
+    return bool(scenario_config(ds).get("data"))
 
 
 def label(value) -> str:
@@ -90,15 +101,20 @@ def _noise_values(ds, cfg):
             return values.astype(float)
         except (TypeError, ValueError):
             return values
-    return np.array([float(cfg.get("observation", {}).get("noise", 0.0))])
+    if cfg.get("data"):
+        return np.array([DATA_LEVEL], dtype=object)
+    return np.array([float(cfg.get("observation", {}).get("noise", np.nan))])
+
+
+def _method_dims(ds):
+    return [d for d in sweep_dims(ds) if d not in ("noise", "seed")]
 
 
 def method_labels(ds) -> list:
     """One label per combination of the sweep axes other than noise and seed."""
-    cfg = scenario_config(ds)
-    dims = [d for d in sweep_dims(ds) if d not in ("noise", "seed")]
-    base = "" if "regulariser" in dims else str(cfg.get("objective", {}).get("regulariser",
-                                                                             ""))
+    dims = _method_dims(ds)
+    base = "" if "regulariser" in dims else str(scenario_config(ds).get(
+        "objective", {}).get("regulariser", ""))
     if not dims:
         return [base or "model"]
     labels = []
@@ -109,6 +125,18 @@ def method_labels(ds) -> list:
             parts.append(value if d == "regulariser" else f"{d}={value}")
         labels.append(", ".join(parts))
     return labels
+
+
+def method_regularisers(ds) -> list:
+    """The regulariser of each method of :func:`method_labels` (``"objective"`` when
+    results.nc does not say)."""
+    dims = _method_dims(ds)
+    base = str(scenario_config(ds).get("objective", {}).get("regulariser", "objective"))
+    if "regulariser" not in dims:
+        return [base] * len(method_labels(ds))
+    k = dims.index("regulariser")
+    return [label(ds["regulariser"].values[index[k]])
+            for index in np.ndindex(*(ds.sizes[d] for d in dims))]
 
 
 def grid(ds, name) -> Grid:
@@ -156,9 +184,14 @@ def fmt(x, digits=3, sign=False) -> str:
     return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
 
 
-def _pm(mean, sd, sign=True):
+def pm(mean, sd, sign=True):
+    """``mean ± sd``; the mean alone when the sd is unknown or zero (nothing varied
+    between seeds, e.g. a baseline on data the seeds do not change)."""
     text = fmt(mean, sign=sign)
-    return text if text == "—" or not np.isfinite(sd) else f"{text} ± {fmt(sd)}"
+    if text == "—" or not np.isfinite(sd) or sd <= 1e-12 * max(1.0, abs(mean)):
+        return text
+    return f"{text} ± {fmt(sd)}"
+
 
 
 @dataclass
@@ -173,7 +206,7 @@ class Table:
 
     def markdown(self) -> str:
         def cell(text, i, j):
-            text = str(text).replace("|", "\\|").replace("\n", " ")
+            text = escape(text).replace("|", "\\|")     # escape() also joins lines
             return f"**{text}**" if (i, j) in self.bold and text else text
         lines = ["| " + " | ".join(cell(h, -1, j) for j, h in enumerate(self.header)) + " |",
                  "|" + "---|" * len(self.header)]
@@ -243,7 +276,7 @@ def _baseline_rows(ds, noise_index, ks, true):
             if k < v.shape[1] and np.isfinite(v[:, k]).any():
                 e = v[:, k] - true[k]
                 n = int(np.isfinite(e).sum())
-                cells.append(_pm(np.nanmean(e), np.nanstd(e, ddof=1) if n > 1 else np.nan))
+                cells.append(pm(np.nanmean(e), np.nanstd(e, ddof=1) if n > 1 else np.nan))
             else:
                 cells.append("—")
         rows.append((label, cells))
@@ -270,8 +303,8 @@ def error_table(ds, variable="lyapunov") -> Table:
             if m == best:
                 bold.update((len(rows), j) for j in range(len(header)))
             rows.append([label(noise), method,
-                         *[_pm(e_mean[i, m, j], e_sd[i, m, j]) for j in range(len(ks))],
-                         _pm(score[i, m], score_sd[i, m], sign=False),
+                         *[pm(e_mean[i, m, j], e_sd[i, m, j]) for j in range(len(ks))],
+                         pm(score[i, m], score_sd[i, m], sign=False),
                          f"{int(e_n[i, m, 0])}/{len(g.seeds)}"])
         for name, cells in _baseline_rows(ds, i, ks, true):
             rows.append([label(noise), name, *cells, "", ""])
@@ -290,23 +323,21 @@ def _argmin(values):
     return int(np.nanargmin(np.where(finite, values, np.inf))) if finite.any() else None
 
 
-def best_table(ds, variable="lyapunov") -> Table:
-    """Per noise level: the method with the lowest mean RMS exponent error."""
-    g, _, _, (score, score_sd, _) = _scores(ds, variable)
-    rows = []
-    for i, noise in enumerate(g.noise):
-        best = _argmin(score[i])
-        if best is None:
-            rows.append([label(noise), "—", "—", "no finished job with a complete "
-                         "spectrum"])
-            continue
-        ranked = sorted((s, m) for m, s in enumerate(score[i]) if np.isfinite(s))
-        margin = ranked[1][0] - ranked[0][0] if len(ranked) > 1 else math.nan
-        rows.append([label(noise), g.methods[best], _pm(score[i, best], score_sd[i, best],
-                                                        sign=False),
-                     fmt(margin) if np.isfinite(margin) else "only method"])
-    return Table(f"Best method per noise level (`{variable}`)",
-                 ["noise", "best method", "RMS error", "lead over the runner-up"], rows)
+def exponents_table(ds, variable="lyapunov") -> Table:
+    """Each method's exponents, mean ± sd over seeds, per noise level: the summary when
+    no truth is known (the spread over seeds is then the only error bar)."""
+    g = grid(ds, variable)
+    if "exponent" not in g.own_dims:
+        raise MissingData(f"{variable} has no exponent dimension")
+    mean, sd, n = g.seed_mean_sd()
+    ks = [k for k in range(mean.shape[-1]) if np.isfinite(mean[..., k]).any()]
+    rows = [[label(noise), method, *[pm(mean[i, m, k], sd[i, m, k]) for k in ks],
+             f"{int(n[i, m, 0])}/{len(g.seeds)}"]
+            for i, noise in enumerate(g.noise) for m, method in enumerate(g.methods)]
+    units = ds[variable].attrs.get("units", "")
+    return Table(f"Exponents `{variable}` ({units}), mean ± sd over seeds",
+                 ["noise", "method", *[f"λ{k + 1}" for k in ks], "seeds"], rows,
+                 "No truth is known: the spread over seeds is the error shown.")
 
 
 #: (variable, truth variable, column title)
@@ -332,50 +363,7 @@ def invariants_table(ds) -> Table:
         true = truth(ds, true_name) if true_name else None
         header.append(f"{title} (true {fmt(true[0])})" if true is not None else title)
     g = grid(ds, cols[0][0])
-    rows = [[label(noise), method, *[_pm(mean[i, m], sd[i, m], sign=False)
+    rows = [[label(noise), method, *[pm(mean[i, m], sd[i, m], sign=False)
                                      for mean, sd, _ in stats]]
             for i, noise in enumerate(g.noise) for m, method in enumerate(g.methods)]
     return Table("Scalar invariants (mean ± sd over seeds)", header, rows)
-
-
-def _flag_value(ds, name, index, dims):
-    if name not in ds.variables or any(d not in dims for d in ds[name].dims):
-        return None
-    da = ds[name]
-    return da.values[tuple(index[dims.index(d)] for d in da.dims)]
-
-
-def flagged_table(ds, limit=40) -> Table:
-    """Jobs that did not end normally: status not ``ok``, or a diverged or failed free
-    run."""
-    dims = sweep_dims(ds)
-    header = [*dims, "status", "diverged", "free run", "reason"]
-    rows, extra = [], 0
-    for index in np.ndindex(*(ds.sizes[d] for d in dims)):
-        status = _flag_value(ds, "status", index, dims)
-        diverged = _flag_value(ds, "diverged", index, dims)
-        free = _flag_value(ds, "free_run_status", index, dims)
-        reason = _flag_value(ds, "reason", index, dims)
-        known = diverged is not None and np.isfinite(float(diverged))
-        is_div = known and float(diverged) > 0
-        bad = status not in (None, "ok") or is_div or free not in (None, "", "ok")
-        if not bad:
-            continue
-        if len(rows) >= limit:
-            extra += 1
-            continue
-        why = str(reason or "")
-        rows.append([*(label(ds[d].values[i]) for d, i in zip(dims, index)),
-                     str(status if status is not None else "—"),
-                     "yes" if is_div else ("no" if known else "—"),
-                     str(free) if free not in (None, "") else "—", why])
-    note = f"{extra} more not shown." if extra else ""
-    return Table("Jobs that did not end normally", header, rows, note)
-
-
-def status_counts(ds) -> dict:
-    """``{status: number of jobs}``."""
-    if "status" not in ds.variables:
-        return {}
-    values, counts = np.unique(np.asarray(ds["status"].values, dtype=str), return_counts=True)
-    return {str(v): int(c) for v, c in zip(values, counts)}

@@ -1,23 +1,27 @@
-"""One scenario job: simulate, observe, fit, read invariants, run the baselines.
+"""One scenario job: simulate (or read the user's series), fit, read invariants, run
+the baselines.
 
 :func:`run_job` receives one expanded job config (the scenario's tables with the
 sweep values substituted, plus ``seed``) and returns a flat dict of results for
-``results.nc``; :func:`reference` computes the truth once per scenario. Every random
+``results.nc``, checked against :mod:`jdyn.scenarios.contract`; :func:`reference`
+computes the truth once per scenario (none for a series read from a file). Every random
 choice derives from the job's seed through ``numpy.random.SeedSequence``, so the same
 scenario gives the same numbers.
 """
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 
 from .. import systems
 from ..analysis.correlation import correlation_dim
+from ..datafile import read_series
+from . import contract
 from ..analysis.lyapunov import lyapunov_spectrum
 from ..estimators import DelayMapEstimator
+from .quantities import Attempts
 
 __all__ = ["run_job", "reference"]
 
@@ -30,11 +34,16 @@ def _system(config):
     return systems.get_system(config["system"]["name"], **config["system"].get("params", {}))
 
 
+def _from_file(config):
+    return bool((config.get("data") or {}).get("path"))
+
+
 def _dt(config, system):
-    """Sampling interval of a flow (the schema's default 0.01); None for maps."""
-    if not system.is_flow:
-        return None
-    return config["observation"].get("dt") or 0.01
+    """Sampling interval: a flow's (the loader fills in its default), a data file's
+    (``data.dt`` or its time stamps; None without them), None for maps."""
+    if system is None:
+        return config["data"].get("dt")
+    return config["observation"].get("dt") if system.is_flow else None
 
 
 def _trajectory(system, config, n, rng, dynamical_noise=0.0):
@@ -48,7 +57,12 @@ def _trajectory(system, config, n, rng, dynamical_noise=0.0):
 
 
 def observe(config):
-    """``(clean, observed, system)``: the clean observed coordinate and its noisy version."""
+    """``(clean, observed, system)``: the clean observed coordinate and its noisy version;
+    for a data file ``(None, series, None)``."""
+    if _from_file(config):
+        data = config["data"]
+        return None, read_series(data["path"], column=data["column"], dt=data["dt"]).values, \
+            None
     system = _system(config)
     obs = config["observation"]
     data_seed, noise_seed = np.random.SeedSequence(config["seed"]).spawn(2)
@@ -65,15 +79,11 @@ def observe(config):
 
 
 def known_logdet(system, config):
-    """Pointwise ``log|det J|`` of the observed map when the physics fixes it, else None.
-
-    Hénon, delay map of either coordinate with dim 2, lag 1: ``log |b|`` (its x-series
-    obeys ``x[t+1] = 1 − a x[t]² + b x[t−1]``, its y-series a map of the same form).
-    """
-    embedding = config["embedding"]
-    if system.name == "henon" and embedding["dim"] == 2 and embedding["lag"] == 1:
-        return math.log(abs(system.params["b"]))
-    return None
+    """Pointwise ``log|det J|`` of the observed delay map when the physics fixes it
+    (``system.delay_logdet``), else None; None for a data file."""
+    if system is None:
+        return None
+    return system.delay_logdet(config["embedding"]["dim"], config["embedding"]["lag"])
 
 
 def _estimator(config, system):
@@ -85,8 +95,9 @@ def _estimator(config, system):
     elif logdet is None and regulariser in ("logdet", "eiv_logdet"):
         logdet = known_logdet(system, config)
         if logdet is None:
+            what = "a data file" if system is None else system.name
             raise ValueError("objective.logdet_target is unset and the log-determinant of "
-                             f"this system's delay map is not known pointwise ({system.name}, "
+                             f"this series' delay map is not known pointwise ({what}, "
                              f"dim={config['embedding']['dim']})")
     return DelayMapEstimator(
         config["embedding"]["dim"], config["embedding"]["lag"], model=model["kind"],
@@ -95,7 +106,7 @@ def _estimator(config, system):
         strength=obj["strength"],
         logdet_target=logdet, dt=_dt(config, system), method=train["method"],
         max_iter=train["max_iter"], validation_fraction=train["validation_fraction"],
-        patience=train["patience"], rng=config["seed"])
+        patience=train["patience"], rng=config["seed"], progress=False)
 
 
 def run_job(config):
@@ -110,7 +121,10 @@ def run_job(config):
                          n_steps=ana["free_run_steps"], n_orbits=ana["n_orbits"],
                          rng=config["seed"], correlation=ana["correlation_dim"],
                          correlation_points=ana["correlation_points"])
-    errors = est.prediction_error(clean, horizon=_HORIZON)
+    attempt = Attempts()     # the quantities below fail alone, as NaN with a reason
+    errors = attempt("prediction_error", est.prediction_error,
+                     noisy if clean is None else clean, horizon=_HORIZON,
+                     fallback=np.full(_HORIZON, np.nan))
     out = {
         "lyapunov": inv.lyapunov_data.exponents,
         "lyapunov_stderr": inv.lyapunov_data.stderr,
@@ -128,9 +142,13 @@ def run_job(config):
         "status": "ok",
         "reason": "; ".join(r for r in (inv.free_run_reason, inv.correlation_note) if r),
     }
-    out.update(_curves(est, inv))
+    out.update(_curves(est, inv, config))
     if ana["baselines"]:
-        out.update(_baselines(noisy, est))
+        out.update(attempt("baselines", _baselines, noisy, est, fallback={
+            "nolds_lyapunov_max": np.nan, "nolds_lyapunov": [np.nan],
+            "nolds_correlation_dim": np.nan, "nolds_settings": ""}))
+    out["status"], out["reason"] = attempt.status(out["status"]), attempt.reason(out["reason"])
+    contract.check_result(out, config)
     return out
 
 
@@ -142,23 +160,28 @@ _BASELINE_POINTS = 5000
 _ORBIT_SAMPLES = 1500
 
 
-def _curves(est, inv):
+def _curves(est, inv, config):
     """Per-job curves for the report: training history, free-run attractor (data units,
-    first two window coordinates) and the correlation integral with its fit range."""
+    as ``Invariants.free_orbit`` gives it; the first two window coordinates) and the
+    correlation integral with its fit range (ln r, radii in standardised units)."""
     hist = est.history_.as_dict()
     out = {"history_total": {"dims": ["iteration"], "data": hist["total"].tolist()}}
     stayed = np.flatnonzero(np.all(np.isfinite(inv.free_orbit), axis=(1, 2)))
     orbit = inv.free_orbit[stayed[0] if stayed.size else 0, -_ORBIT_SAMPLES:, :2]
     orbit = orbit[np.all(np.isfinite(orbit), axis=1)]
-    if orbit.size:
-        out["free_orbit"] = {"dims": ["sample", "coord"],
-                             "data": est._unscale(orbit).tolist()}
+    out["free_orbit"] = {"dims": ["sample", "coord"],
+                         "data": orbit.tolist() if orbit.size else [[np.nan]]}
     cd = inv.correlation_dim
     if cd is not None:
         out["log_r"] = {"dims": ["radius"], "data": np.log(cd.radii).tolist()}
         out["log_c"] = {"dims": ["radius"], "data": np.log(cd.csum).tolist()}
         out["fit_lo"], out["fit_hi"] = (float(np.log(r)) for r in cd.fit_range)
+    elif config["analysis"]["correlation_dim"]:   # not estimated: say so with NaN
+        out.update(log_r=_NAN_CURVE, log_c=_NAN_CURVE, fit_lo=np.nan, fit_hi=np.nan)
     return out
+
+
+_NAN_CURVE = {"dims": ["radius"], "data": [np.nan]}
 
 
 def _baselines(series, est):
@@ -188,7 +211,11 @@ def _short(value):
 
 
 def reference(config):
-    """The truth for a scenario: exponents (per unit time), Kaplan–Yorke and D2."""
+    """The truth for a scenario: exponents (per unit time), Kaplan–Yorke and D2 of the
+    built-in system, and its orbit in the delay coordinates of the models' free runs;
+    ``{}`` for a series read from a file (no truth is known)."""
+    if _from_file(config):
+        return {}
     system = _system(config)
     kind = "flow" if system.is_flow else "map"
     res = lyapunov_spectrum(system, _REFERENCE_STEPS[kind], rng=0,
@@ -196,10 +223,9 @@ def reference(config):
     states = _trajectory(system, config, _REFERENCE_D2_POINTS, np.random.default_rng(0))
     window = max(1, int(round(0.1 / _dt(config, system)))) if system.is_flow else 0
     d2 = correlation_dim(states, theiler_window=window, rng=0)
-    coord = config["observation"]["coordinate"]
-    x = states[-_ORBIT_SAMPLES - 1:, coord]
-    # The truth's attractor in the same delay coordinates as the models' free runs.
+    lag = config["embedding"]["lag"]
+    x = states[-_ORBIT_SAMPLES - lag:, config["observation"]["coordinate"]]
     return {"true_lyapunov": res.exponents, "true_kaplan_yorke": res.kaplan_yorke,
             "true_correlation_dim": d2.dimension,
             "true_orbit": {"dims": ["sample", "coord"],
-                           "data": np.column_stack([x[1:], x[:-1]]).tolist()}}
+                           "data": np.column_stack([x[lag:], x[:-lag]]).tolist()}}

@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from jdyn.scenarios.data_source import check_source
 from jdyn.scenarios.schema import FLOWS, REQUIRED, SCHEMA, SWEEP_AXES, TOP_LEVEL, key_at
 
 __all__ = ["ScenarioError", "Scenario", "load_scenario", "loads"]
@@ -81,7 +82,7 @@ class Scenario:
         not change what a job computes.
         """
         return {k: copy.deepcopy(v) for k, v in self.data.items()
-                if k not in ("scenario", "sweep", "output")}
+                if k not in ("scenario", "sweep", "output", "limits")}
 
 
 def load_scenario(path) -> Scenario:
@@ -104,7 +105,7 @@ def load_scenario(path) -> Scenario:
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")  # a BOM is not TOML
     except FileNotFoundError:
         raise ScenarioError(path, ["no such file"]) from None
     except IsADirectoryError:
@@ -122,8 +123,11 @@ def loads(text, source="<string>") -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"invalid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError(source, ["invalid TOML: nested too deeply"]) from None
     problems = []
     data = _validate(raw, problems)
+    check_source(raw, data, source, problems)
     if problems:
         raise ScenarioError(source, problems)
     return Scenario(source=str(source), text=text, data=data)

@@ -28,55 +28,21 @@ from pathlib import Path
 
 import numpy as np
 
+from jdyn.scenarios import contract
+
 __all__ = ["VARIABLES", "COORDS", "write_atomic", "write_json", "read_json", "finished_jobs",
            "assemble", "open_results"]
 
 MANIFEST, SCENARIO_COPY, JOBS_DIR = "manifest.json", "scenario.toml", "jobs"
 LOCK, RESULTS, REFERENCE = "run.lock", "results.nc", "reference.json"
 
-#: name → (long_name, units); ``{time}`` becomes "iteration" for maps, "time unit" for flows.
-VARIABLES = {
-    "lyapunov": ("Lyapunov exponents of the fitted model along the data", "nats/{time}"),
-    "lyapunov_stderr": ("standard error of the model's Lyapunov exponents", "nats/{time}"),
-    "lyapunov_free": ("Lyapunov exponents of the fitted model along its free run",
-                      "nats/{time}"),
-    "lyapunov_free_stderr": ("standard error of the free-run Lyapunov exponents",
-                             "nats/{time}"),
-    "kaplan_yorke": ("Kaplan-Yorke dimension of the fitted model", "1"),
-    "correlation_dim": ("correlation dimension of the model's free run", "1"),
-    "one_step_error": ("one-step prediction RMS error against the noise-free series, "
-                       "over its standard deviation", "1"),
-    "multi_step_error": ("5-step free prediction RMS error against the noise-free "
-                         "series, over its standard deviation", "1"),
-    "train_seconds": ("training wall time", "s"),
-    "strength_used": ("regulariser strength used (chosen on validation if auto)", "1"),
-    "diverged": ("the model's free run diverged (1 = yes)", "1"),
-    "noise_estimate": ("observational noise level estimated by the errors-in-variables "
-                       "fit (fraction of the signal's standard deviation)", "1"),
-    "free_run_status": ("how the model's free run ended: ok, diverged, fixed_point, "
-                        "periodic or non_chaotic", None),
-    "true_lyapunov": ("Lyapunov exponents of the true system", "nats/{time}"),
-    "true_correlation_dim": ("correlation dimension of the true system", "1"),
-    "true_kaplan_yorke": ("Kaplan-Yorke dimension of the true system", "1"),
-    "nolds_lyapunov": ("nolds lyap_e exponents of the noisy data", "nats/{time}"),
-    "nolds_lyapunov_max": ("nolds lyap_r largest exponent of the noisy data", "nats/{time}"),
-    "nolds_correlation_dim": ("nolds corr_dim of the noisy data", "1"),
-    "status": ("job status: ok, error, missing (not run) or the job's own", None),
-    "reason": ("why a job did not end normally", None),
-    "job_id": ("job identifier (hash of its config)", None),
-    "job_seconds": ("job wall time measured by the runner", "s"),
-}
-
-#: sweep axis / dimension → (long_name, units)
-COORDS = {
-    "noise": ("noise level (fraction of the signal's standard deviation)", "1"),
-    "regulariser": ("regulariser", None),
-    "strength": ("regulariser strength", "1"),
-    "seed": ("random seed", None),
-    "hidden": ("hidden layer widths", None),
-    "dim": ("embedding dimension", None),
-    "exponent": ("exponent index (1 = largest)", None),
-}
+#: The results contract (re-exported: the table lives in :mod:`jdyn.scenarios.contract`).
+VARIABLES = contract.VARIABLES
+#: Sweep axis → (long_name, units).
+COORDS = contract.SWEEP_COORDS
+#: results.nc is netCDF4/HDF5, written by h5netcdf (a dependency): readable with the
+#: netcdf4 and h5netcdf engines alike, whatever else is installed.
+ENGINE = "h5netcdf"
 
 
 def _temporary_beside(path: Path):
@@ -198,22 +164,12 @@ def _grow(sizes, value):
 
 def _versions():
     out = {"python": platform.python_version()}
-    for package in ("jdyn", "numpy", "scipy", "xarray", "nolds"):
+    for package in ("jdyn", "numpy", "scipy", "xarray", "nolds", "h5netcdf", "h5py"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             pass
     return out
-
-
-def _engine():
-    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
-        try:
-            __import__(module)
-            return engine
-        except ImportError:
-            pass
-    return "scipy"
 
 
 def assemble(out_dir, path=None):
@@ -241,9 +197,14 @@ def assemble(out_dir, path=None):
     if manifest is None:
         raise ValueError(f"{out_dir}: not a jdyn run directory (no readable {MANIFEST})")
     axes = manifest["axes"]
+    if "scenario_text" not in manifest:    # kept once, in scenario.toml (not the manifest)
+        from jdyn.scenarios.sweep import stored_text
+        text = (out_dir / SCENARIO_COPY).read_text(encoding="utf-8")
+        manifest["scenario_text"] = stored_text(text, manifest.get("scenario_sha256"))
     lead_dims = tuple(axes)
     lead_shape = tuple(len(v) for v in axes.values())
-    records = finished_jobs(out_dir)
+    from jdyn.scenarios.integrity import verified_jobs
+    records = verified_jobs(out_dir)     # refuses edited or corrupted job files
     sizes, entries = {}, {}
     standard = {"status": {}, "reason": {}, "job_id": {}, "job_seconds": {}}
     for job in manifest["jobs"]:
@@ -270,15 +231,15 @@ def assemble(out_dir, path=None):
     for name, (dims, arr) in _stack(ref_entries, (), sizes).items():
         data_vars.setdefault(name, (dims, arr))
     coords = {axis: _labels(values) for axis, values in axes.items()}
-    if "exponent" in sizes:
-        coords["exponent"] = np.arange(1, sizes["exponent"] + 1)
+    for dim, n in sizes.items():
+        coords[dim] = np.arange(1 if dim == "exponent" else 0, n + (dim == "exponent"))
     ds = xr.Dataset(data_vars, coords=coords)
     _describe(ds, manifest, reference)
     target = Path(path) if path is not None else out_dir / RESULTS
     fd, tmp = _temporary_beside(target)
     os.close(fd)
     try:
-        ds.to_netcdf(tmp, engine=_engine())
+        ds.to_netcdf(tmp, engine=ENGINE)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -289,35 +250,40 @@ def assemble(out_dir, path=None):
 
 
 def _describe(ds, manifest, reference):
+    """CF attributes: units and long names from the contract, and the run's provenance,
+    with the resolved scenario (every default filled in) as JSON in ``scenario_config``."""
     data = manifest["scenario"]
-    time = "time unit" if data["observation"].get("dt") is not None else "iteration"
-    for name in ds.variables:
-        long_name, units = VARIABLES.get(name) or COORDS.get(name) or (
-            name.replace("_", " "), None)
-        ds[name].attrs["long_name"] = long_name
-        if units is not None:
-            ds[name].attrs["units"] = units.format(time=time)
+    source = data.get("data") or {}
+    from_file = bool(source.get("path"))
+    time = "time unit" if data["observation"].get("dt") is not None or (
+        from_file and source.get("dt") is not None) else "iteration"
+    contract.describe(ds, time=time, data=source.get("units", "1") if from_file else "1")
     seeds = sorted({job["seed"] for job in manifest["jobs"]})
+    kind = "data file" if from_file else ("flow" if time == "time unit" else "map")
     ds.attrs.update({
+        "Conventions": "CF-1.10",
         "title": f"jdyn scenario {data['scenario']['name']}",
+        "source": f"jdyn {manifest['jdyn_version']} scenario run",
         "scenario_name": data["scenario"]["name"],
         "scenario_description": data["scenario"]["description"],
-        "scenario": manifest["scenario_text"],
+        "scenario": manifest["scenario_text"],      # set in assemble from scenario.toml
+        "scenario_config": json.dumps(data, sort_keys=True),
         "scenario_hash": manifest["scenario_hash"],
-        "system": data["system"]["name"],
-        "system_kind": "flow" if time == "time unit" else "map",
+        "system": source["path"] if from_file else data["system"]["name"],
+        "system_kind": kind,
+        "time_unit": time,
         "jdyn_version": manifest["jdyn_version"],
         "package_versions": "; ".join(f"{k}={v}" for k, v in _versions().items()),
         "seeds": np.array(seeds, dtype=np.int32),
         "job_function": manifest["job_function"],
         "sweep_axes": " ".join(manifest["axes"]) or "(none)",
     })
-    if reference.get("status") == "error":
+    if reference.get("status") in ("error", "timeout"):
         ds.attrs["reference_error"] = reference.get("reason", "")
 
 
 def open_results(out_dir):
     """``DIR/results.nc`` loaded into memory (the file is closed again)."""
     import xarray as xr
-    with xr.open_dataset(Path(out_dir) / RESULTS) as ds:
+    with xr.open_dataset(Path(out_dir) / RESULTS) as ds:   # any engine: old runs too
         return ds.load()

@@ -14,15 +14,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jdyn.estimators._builders import MODEL_KINDS, REGULARISERS
+from jdyn.layers.activations import ACTIVATIONS
+from jdyn.systems import list_systems
+from jdyn.training.optimizers import METHODS
+
 __all__ = [
-    "Key", "Section", "REQUIRED", "SYSTEMS", "FLOWS", "SCHEMA", "TOP_LEVEL",
-    "SWEEP_AXES", "iter_keys", "markdown_table",
+    "Key", "Section", "REQUIRED", "SYSTEMS", "FLOWS", "MODEL_KINDS", "SCENARIO_REGULARISERS",
+    "ACTIVATION_NAMES", "METHODS", "SCHEMA", "TOP_LEVEL", "SWEEP_AXES", "iter_keys",
+    "markdown_table",
 ]
 
+# Every vocabulary is the library's own (one source): the systems' registry, the
+# estimators' model kinds and regularisers, the layers' activations, the optimisers.
+_SYSTEM_TABLE = list_systems()
 #: Built-in systems a scenario may name (``jdyn.systems.get_system`` names).
-SYSTEMS = ("henon", "logistic", "tent", "ikeda", "lorenz", "rossler")
+SYSTEMS = tuple(_SYSTEM_TABLE)
 #: The continuous-time ones among :data:`SYSTEMS`: only these take ``observation.dt``.
-FLOWS = ("lorenz", "rossler")
+FLOWS = tuple(name for name, info in _SYSTEM_TABLE.items() if info["kind"] == "flow")
+#: The estimators' regularisers less "auto" (a scenario states its choice), plus
+#: "eiv_logdet": errors-in-variables with the known log|det J|.
+SCENARIO_REGULARISERS = tuple(r for r in REGULARISERS if r != "auto") + ("eiv_logdet",)
+
+
+def _first_names(table):
+    """The first name of each distinct value of ``{name: value}`` (aliases dropped)."""
+    seen = {}
+    for name, value in table.items():
+        seen.setdefault(value, name)
+    return tuple(seen.values())
+
+
+#: Activation names, one per activation (aliases such as "linear" left out).
+ACTIVATION_NAMES = _first_names(ACTIVATIONS)
 
 
 class _Required:
@@ -114,10 +138,23 @@ SCHEMA = {
                     REQUIRED, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*"),
         "description": Key("str", "Free text shown in the report.", ""),
     }),
-    "system": Section("The ground-truth system the data come from.", required=True, keys={
+    "system": Section("The ground-truth system the data come from (give [system] or "
+                      "[data], not both).", keys={
         "name": Key("str", "A built-in system of jdyn.systems.", REQUIRED, choices=SYSTEMS),
         "params": Key("float_table", "Parameters overriding the literature defaults "
                       "(e.g. {a = 1.4, b = 0.3} for henon).", {}),
+    }),
+    "data": Section("A measured series fitted instead of a built-in system: no truth is "
+                    "known, and [observation] does not apply.", keys={
+        "path": Key("str", "The series file: delimited text (.csv, .tsv, .txt, .dat), .npy or "
+                    "netCDF (.nc), read by jdyn.datafile.read_series; a relative path is "
+                    "relative to the scenario file.", REQUIRED, pattern=r".*\S.*"),
+        "column": Key("str", "Which column (a header name, or a 0-based index written as a "
+                      "string) or netCDF variable; needed when the file holds several.", None),
+        "dt": Key("float", "Sampling interval; default: the spacing of the file's time "
+                  "stamps, else none (exponents per sample).", None, low=0, low_open=True),
+        "units": Key("str", "Units of the series (a UDUNITS string), recorded in "
+                     "results.nc.", "1", pattern=r".*\S.*"),
     }),
     "observation": Section("How the system is observed.", keys={
         "coordinate": Key("int", "Which state coordinate is observed (0-based).", 0, low=0),
@@ -140,11 +177,11 @@ SCHEMA = {
     }),
     "model": Section("The model fitted to the embedded series.", keys={
         "kind": Key("str", "Model family.", "mlp",
-                    choices=("mlp", "rbf", "higher_order", "polynomial")),
+                    choices=MODEL_KINDS),
         "hidden": Key("int_list", "Hidden layer widths (mlp), or the number of centres "
                       "(rbf, first entry).", [30], low=1),
         "activation": Key("str", "Hidden-layer nonlinearity (mlp, higher_order).", "tanh",
-                          choices=("tanh", "sigmoid", "softplus")),
+                          choices=ACTIVATION_NAMES),
         "degree": Key("int", "Polynomial degree (polynomial).", 3,
                       low=1, high=10),
     }),
@@ -154,8 +191,7 @@ SCHEMA = {
                            "(logdet), or a fit that treats inputs as noisy: the errors-in-"
                            "variables joint fit (eiv), alone or with the known log|det J| "
                            "(eiv_logdet).", "none",
-                           choices=("none", "weight_decay", "jacobian", "double_backprop",
-                                    "logdet", "eiv", "eiv_logdet")),
+                           choices=SCENARIO_REGULARISERS),
         "strength": Key("strength", 'Weight of the regulariser, or "auto" to choose it '
                         "from the noisy data: held-out one-step error, or for eiv the "
                         "discrepancy principle (jdyn.estimators._eiv). For eiv and eiv_logdet a number "
@@ -167,7 +203,7 @@ SCHEMA = {
                              None),
     }),
     "training": Section("The optimiser and early stopping.", keys={
-        "method": Key("str", "Optimiser.", "lbfgs", choices=("lbfgs", "cg", "adam")),
+        "method": Key("str", "Optimiser.", "lbfgs", choices=METHODS),
         "max_iter": Key("int", "Maximum number of iterations.", 500, low=1, high=1_000_000),
         "validation_fraction": Key("float", "Fraction of the samples held out (a random "
                                    "subset, seeded) for early stopping and strength "
@@ -189,8 +225,24 @@ SCHEMA = {
                         4, low=1, high=1000),
     }),
     "output": Section("Where results go.", keys={
-        "dir": Key("str", "Output directory (relative to the working directory); "
-                   "--out overrides it; default runs/NAME.", None, pattern=r".*\S.*"),
+        "dir": Key("str", "Output directory, relative and inside the working directory "
+                   "(an absolute path or one climbing out with .. is refused); --out "
+                   "overrides it and may point anywhere; default runs/NAME.", None,
+                   pattern=r".*\S.*"),
+    }),
+    # How long and how large a run may be (jdyn.scenarios.limits); not part of what a
+    # job computes, so changing them does not change the scenario hash.
+    "limits": Section("Bounds checked before any work starts; each has a command-line "
+                      "override.", keys={
+        "job_timeout": Key("float", "Seconds one job (or the reference computation) may "
+                           "run before it is stopped and recorded as status timeout; "
+                           "--job-timeout overrides it.", 3600.0, low=0, low_open=True),
+        "max_jobs": Key("int", "Largest number of jobs a sweep may expand to; "
+                        "--max-jobs overrides it.", 10_000, low=1),
+        "max_job_memory": Key("float", "Largest estimated memory of one job, in MB "
+                              "(series length x model width x embedding); "
+                              "--max-job-memory overrides it.", 4096.0, low=0,
+                              low_open=True),
     }),
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["register"]
+__all__ = ["register", "reference_lines"]
 
 
 def register(subparsers):
@@ -23,12 +23,31 @@ def _run(args) -> int:
         table = {key: table[key]}
     for name, info in table.items():
         params = ", ".join(f"{k}={v:g}" for k, v in info["params"].items())
-        print(f"{name} ({info['kind']}, dim {info['dim']}): {info['description']}")
+        description = info["description"].replace("``", "")
+        print(f"{name} ({info['kind']}, dim {info['dim']}): {description}")
         print(f"    parameters: {params}")
-        ref = info["reference"]
-        for key in ("lyapunov_exponents", "kaplan_yorke", "correlation_dim"):
-            if ref.get(key) is not None:
-                print(f"    {key}: {ref[key]}")
-        if ref.get("source"):
-            print(f"    source: {ref['source']}")
+        for line in reference_lines(info["reference"], info["kind"]):
+            print(f"    {line}")
     return 0
+
+
+def reference_lines(ref, kind) -> list:
+    """The reference values of one system as text lines (each quantity it has)."""
+    per = "per iteration" if kind == "map" else "per unit time"
+    lines = []
+    if ref.get("lyapunov_exponents") is not None:
+        values = ", ".join(f"{v:g}" for v in ref["lyapunov_exponents"])
+        lines.append(f"Lyapunov exponents: {values} (nats {per})")
+    else:
+        lines.append("Lyapunov exponents: no literature value at these parameters")
+    if ref.get("lyapunov_sum") is not None:
+        lines.append(f"sum of exponents: {ref['lyapunov_sum']:.6g} (exact)")
+    if ref.get("kaplan_yorke") is not None:
+        lines.append(f"Kaplan-Yorke dimension: {ref['kaplan_yorke']:g}")
+    if ref.get("correlation_dim") is not None:
+        unc = ref.get("correlation_dim_uncertainty")
+        lines.append(f"correlation dimension: {ref['correlation_dim']:g}"
+                     + (f" +- {unc:g}" if unc is not None else ""))
+    if ref.get("source"):
+        lines.append(f"source: {ref['source']}")
+    return lines
