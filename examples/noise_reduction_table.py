@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import jdyn
-from jdyn.denoise import denoise
+from jdyn.noise_reduction import denoise
 from jdyn.systems import Henon, Lorenz, add_observational_noise
 
 SEEDS = range(5)

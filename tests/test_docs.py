@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "_ext" not in p.parts)
 PACKAGES = ["layers", "models", "objectives", "training", "systems", "analysis", "estimators",
-            "pipeline", "scenarios", "report", "datafile", "control", "denoise"]
+            "pipeline", "scenarios", "report", "datafile", "control", "noise_reduction"]
 MODULES = ["jprop", "gradcheck", "embedding", "baselines"]
 
 

@@ -105,7 +105,7 @@ def autoencoder_filter(series, dim, lag, manifold_dim, n_neighbours, n_iter,
     (warm-started from the previous sweep) on its standardised windows and moves each
     sample by the weighted average of ``f(x) − x`` over its windows. With both weights
     zero it is the plain autoencoder. Arguments are checked by
-    :func:`jdyn.denoise.denoise`.
+    :func:`jdyn.noise_reduction.denoise`.
     """
     mean, scale = float(np.mean(series)), float(np.std(series))
     s = (np.asarray(series, dtype=float) - mean) / scale

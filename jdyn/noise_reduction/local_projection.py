@@ -45,7 +45,7 @@ def local_projection_sweep(series, dim, lag, manifold_dim, n_neighbours):
 def local_projection_filter(series, dim, lag, manifold_dim, n_neighbours, n_iter):
     """``n_iter`` sweeps of :func:`local_projection_sweep`; returns the cleaned series (N,).
 
-    Arguments are checked by :func:`jdyn.denoise.denoise`.
+    Arguments are checked by :func:`jdyn.noise_reduction.denoise`.
     """
     clean = np.array(series, dtype=float)
     for _ in range(n_iter):

@@ -1,12 +1,12 @@
-"""jdyn.denoise: local frames, local projection, the sensitivity autoencoder, denoise()."""
+"""jdyn.noise_reduction: local frames, local projection, the sensitivity autoencoder, denoise()."""
 
 import numpy as np
 import pytest
 
 import jdyn
-from jdyn.denoise import (build_autoencoder, denoise, local_frames, local_projection_filter,
+from jdyn.noise_reduction import (build_autoencoder, denoise, local_frames, local_projection_filter,
                           sensitivity_objective, tangent_spaces)
-from jdyn.denoise._windows import end_metric, spread, windows
+from jdyn.noise_reduction._windows import end_metric, spread, windows
 from jdyn.gradcheck import numerical_gradient, relative_error
 from jdyn.objectives import Batch
 from jdyn.systems import Henon, add_observational_noise
