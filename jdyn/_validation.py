@@ -101,6 +101,15 @@ def as_rng(rng) -> np.random.Generator:
         f"rng must be None, a non-negative int seed or a numpy Generator; got {type(rng).__name__}")
 
 
+def check_real(value, name: str) -> float:
+    """A finite real number (bools and strings refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number; got {value!r}")
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return float(value)
+
+
 def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

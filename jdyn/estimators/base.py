@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_rng, check_int, check_positive
+from .._validation import as_rng, check_int, check_positive, check_real
 from ..analysis.lyapunov import lyapunov_spectrum_from_jacobians
 from ..objectives import LogDetTarget, WeightDecay
 from ..training import train
@@ -124,7 +124,8 @@ class MapEstimator(SklearnProtocol, ABC):
         if self.bound_outputs not in ("auto", True, False):
             raise ValueError(f"bound_outputs must be 'auto', True or False; got "
                              f"{self.bound_outputs!r}")
-        if not 0.0 < float(self.validation_fraction) < 0.5:
+        check_positive(self.weight_decay, "weight_decay", allow_zero=True)
+        if not 0.0 < check_real(self.validation_fraction, "validation_fraction") < 0.5:
             raise ValueError("validation_fraction must be in (0, 0.5); got "
                              f"{self.validation_fraction!r}")
         if self.regulariser == "logdet" and self.logdet_target is None:
@@ -135,8 +136,8 @@ class MapEstimator(SklearnProtocol, ABC):
             if self.noise_level >= 1:
                 raise ValueError("noise_level is a fraction of the series' std and must be "
                                  f"below 1; got {self.noise_level!r}")
-        if self.logdet_target is not None and not np.isfinite(float(self.logdet_target)):
-            raise ValueError(f"logdet_target must be finite; got {self.logdet_target!r}")
+        if self.logdet_target is not None:
+            check_real(self.logdet_target, "logdet_target")
         if self.logdet_average and self.logdet_target is None:
             raise ValueError("logdet_average=True constrains the mean of log|det J| to "
                              "logdet_target, which is not given")
