@@ -457,3 +457,15 @@ def test_user_systems_of_module_level_functions_pickle():
         np.testing.assert_array_equal(copy.trajectory(20, transient=0),
                                       m.trajectory(20, transient=0))
         np.testing.assert_array_equal(copy.jacobian([0.3, 0.1]), m.jacobian([0.3, 0.1]))
+
+
+@pytest.mark.slow
+def test_an_exploding_flow_stops_with_a_warning_instead_of_running_for_ever():
+    """Lorenz with sigma = -1 grows e-fold per time unit while its steps shrink: without
+    the escape bound the transient alone needs ~1e8 evaluations."""
+    from jdyn.systems import get_system
+    from jdyn.systems._integrate import ESCAPE_FACTOR
+    flow = get_system("lorenz", sigma=-1.0)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        out = flow.trajectory(50, 0.01, transient=30.0, rng=0)
+    assert np.isnan(out).all() and ESCAPE_FACTOR <= 1e4
