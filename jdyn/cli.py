@@ -21,6 +21,7 @@ BENCHMARKS = {
     "analysis": ("jdyn.bench.analysis", "Lyapunov spectra and correlation dimension (and nolds)"),
     "train": ("jdyn.bench.train", "a full-batch fit with and without the Jacobian penalty"),
     "accuracy": ("jdyn.bench.accuracy", "jdyn.analyse against the truth and peers, over seeds"),
+    "catalogue": ("jdyn.bench.catalogue", "invariants of the dysts flows against dysts' values"),
 }
 
 

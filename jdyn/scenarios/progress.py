@@ -13,34 +13,23 @@ FAILED = ("error", "timeout")
 
 
 class Progress:
-    """A progress bar with an ETA on stderr: tqdm when importable, else one plain
-    line (rewritten in place on a terminal, printed every ~5% otherwise)."""
+    """Progress with an ETA on stderr: one line, rewritten in place on a terminal and
+    printed every ~5% otherwise. (Not tqdm even where it is installed: the output must
+    not depend on what else is in the environment.)"""
 
     def __init__(self, total, initial=0, mode=True, stream=None):
         self.total, self.done, self.started, self.errors = total, initial, 0, 0
         self.stream = stream or sys.stderr
         self.t0 = time.monotonic()
-        self._bar = None
         self._last = -1.0
-        if mode is True:
-            try:
-                from tqdm import tqdm
-                self._bar = tqdm(total=total, initial=initial, unit="job", file=self.stream,
-                                 dynamic_ncols=True, smoothing=0.1)
-            except ImportError:
-                mode = "plain"
-        self.mode = mode
+        self.mode = "plain" if mode is True else mode
 
     def update(self, status):
         """Count one finished job (``status`` "error" is tallied and shown)."""
         self.done += 1
         self.started += 1
         self.errors += status in FAILED
-        if self._bar is not None:
-            if status in FAILED:
-                self._bar.set_postfix(errors=self.errors, refresh=False)
-            self._bar.update(1)
-        elif self.mode:
+        if self.mode:
             self._plain()
 
     def _plain(self):
@@ -57,9 +46,7 @@ class Progress:
         self.stream.flush()
 
     def close(self):
-        if self._bar is not None:
-            self._bar.close()
-        elif self.mode and getattr(self.stream, "isatty", lambda: False)():
+        if self.mode and getattr(self.stream, "isatty", lambda: False)():
             self.stream.write("\n")
 
 

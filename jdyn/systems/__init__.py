@@ -12,6 +12,7 @@ import inspect
 from jdyn.systems._functions import UserFunctionError
 from jdyn.systems._numerical_jacobian import NumericalJacobian
 from jdyn.systems.base import Flow, Map
+from jdyn.systems.catalogue import dysts_names, from_dysts
 from jdyn.systems.flows import Lorenz, Rossler
 from jdyn.systems.maps import Henon, Ikeda, Logistic, Tent
 from jdyn.systems.noise import add_observational_noise, observe
@@ -19,7 +20,7 @@ from jdyn.systems.noise import add_observational_noise, observe
 __all__ = [
     "Map", "Flow", "NumericalJacobian", "UserFunctionError",
     "Henon", "Logistic", "Tent", "Ikeda", "Lorenz", "Rossler",
-    "get_system", "list_systems",
+    "get_system", "list_systems", "from_dysts", "dysts_names",
     "add_observational_noise", "observe",
 ]
 
