@@ -11,6 +11,8 @@ Each trial's set points adapt from the model's orbit to the true one
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from .._validation import as_batch, check_positive
@@ -70,7 +72,7 @@ def linear_gains(orbit, row):
     return (np.asarray(row)[None] - orbit.dfds) / B[:, None]
 
 
-class Controller:
+class Controller(abc.ABC):
     """Base class: nearest orbit point, the action radius, the bound.
 
     Subclasses implement ``demand(S, j)``: the unbounded control at states ``S``
@@ -144,8 +146,10 @@ class Controller:
         """Eigenvalues (d,) of the closed-loop monodromy matrix over one period."""
         return np.linalg.eigvals(monodromy(self.closed_loop_rows()))
 
-    def demand(self, S, j):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def demand(self, S, j):
+        """The unbounded control (B,) at states ``S`` (B, d) nearest orbit point ``j`` (B,)."""
 
-    def gains(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def gains(self):
+        """``∂u/∂s`` at each orbit point, shape (k, d)."""
