@@ -16,7 +16,8 @@ import numpy as np
 from scipy.integrate import DOP853
 
 __all__ = ["qr_logdiag", "chain_products", "TangentFrames", "BlockStats", "check_stderr_method",
-           "run_flow"]
+           "run_flow", "Separation",
+           "spread_along_flow"]
 
 #: Largest log condition number allowed for a block product (relative rounding of the
 #: smallest diagonal entry of R is then about 1e-16 * exp(LOG_KAPPA) ~ 1e-11).
@@ -301,17 +302,66 @@ def _integrate(f, jac, X, Q, t0, dt, rtol, atol, h):
     return solver.y[:kd].reshape(k, d), solver.y[kd:].reshape(k, d, d), min(h_max, dt)
 
 
-def run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad, independence):
+def spread_along_flow(f, X, times, rtol, atol):
+    """Advance each row of X (k, d) along ``dx/dt = f(x)`` by its own time ``times``
+    (k,), in one ODE: row j follows ``times[j] f`` for a unit of rescaled time."""
+    k, d = X.shape
+
+    def fun(s, y):
+        return (times[:, None] * f(y.reshape(k, d), None)).ravel()
+
+    with np.errstate(all="ignore"):
+        solver = DOP853(fun, 0.0, X.ravel(), 1.0, rtol=rtol, atol=atol)
+        while solver.status == "running":
+            solver.step()
+    if solver.status != "finished" or not np.isfinite(solver.y).all():
+        return X
+    return solver.y.reshape(k, d)
+
+
+class Separation:
+    """Whether every pair of orbits has been macroscopically apart: at least ``APART``
+    times the diagonal of the box spanned by all states seen so far."""
+
+    APART = 0.1
+
+    def __init__(self, X):
+        self.lo, self.hi = X.min(axis=0), X.max(axis=0)
+        self.seen = np.eye(len(X), dtype=bool)
+
+    def update(self, X, count=True):
+        """Record the states X (k, d) of one step; True once every pair has been apart.
+        ``count=False`` only grows the box (early on it spans little of the attractor)."""
+        self.lo, self.hi = np.minimum(self.lo, X.min(axis=0)), np.maximum(self.hi, X.max(axis=0))
+        if not count:
+            return False
+        dist = np.linalg.norm(X[:, None] - X[None], axis=-1)
+        self.seen |= dist >= self.APART * np.linalg.norm(self.hi - self.lo)
+        return bool(self.seen.all())
+
+
+def run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad, independence,
+             until_apart=None):
     """Orbits X (k, d) of ``dx/dt = f(x, t)`` from t = 0 with their tangent frames,
-    re-orthonormalised every ``dt``; log-stretches after ``n_transient`` intervals go to
-    ``stats``, ``bad`` gets a message for each orbit that fails, and ``independence``
-    (an :class:`~jdyn.analysis._collapse.Independence`) sees the states after the
-    transient. Returns the final states (rows of failed orbits as they failed)."""
+    re-orthonormalised every ``dt``; log-stretches after the transient go to ``stats``,
+    ``bad`` gets a message for each orbit that fails, and ``independence`` (an
+    :class:`~jdyn.analysis._collapse.Independence`) sees the states after the transient.
+
+    The transient is ``n_transient`` intervals, or with ``until_apart = n_max`` at least
+    that and at least twice the intervals until every pair of orbits has been apart
+    (:class:`Separation`, counted from ``n_transient // 2`` on), at most ``n_max``. Returns the final states (rows of failed
+    orbits as they failed) and the transient used, in intervals."""
     k, d = X.shape
     Q = np.broadcast_to(np.eye(d), (k, d, d)).copy()
     active, h = np.arange(k), None
-    for i in range(n_transient + n_steps):
-        if i == n_transient // 2:
+    apart = Separation(X) if until_apart and k > 1 else None
+    n_min, i = n_transient, 0
+    if apart is not None:
+        n_transient = until_apart
+    while i < n_transient + n_steps:
+        if apart is not None and i < n_transient and apart.update(X[active], i >= n_min // 2):
+            n_transient, apart = max(n_min, min(2 * i, until_apart)), None
+        if i == n_min // 2:
             independence.at_midway(X)
         if i == n_transient:
             independence.at_transient_end(X[active], active)
@@ -320,14 +370,15 @@ def run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad, indepe
             active, out = _retry_one_by_one(f, jac, X, Q, active, i, n_transient, dt,
                                             rtol, atol, bad)
             if active.size == 0:
-                return X
+                return X, n_transient
         X[active], Phi, h = out
         Q[active], logs = qr_logdiag(Phi)
         if i >= n_transient:
             full = np.zeros((1, k, d))
             full[0, active] = logs
             stats.add(full, np.array([i - n_transient]), np.array([1]))
-    return X
+        i += 1
+    return X, n_transient
 
 
 def _retry_one_by_one(f, jac, X, Q, active, i, n_transient, dt, rtol, atol, bad):

@@ -16,7 +16,8 @@ from jdyn._validation import as_float_array, as_rng, check_int, check_positive
 from jdyn.analysis._collapse import (TAIL, Independence, cycle_exponents, cycle_periods,
                                      fixed_point_speed)
 from jdyn.analysis._lyapunov_result import LyapunovResult, finish
-from jdyn.analysis._qr import BlockStats, TangentFrames, check_stderr_method, run_flow
+from jdyn.analysis._qr import (BlockStats, TangentFrames, check_stderr_method, run_flow,
+                               spread_along_flow)
 
 __all__ = ["LyapunovResult", "lyapunov_spectrum", "lyapunov_spectrum_from_jacobians"]
 
@@ -24,6 +25,13 @@ __all__ = ["LyapunovResult", "lyapunov_spectrum", "lyapunov_spectrum_from_jacobi
 # lets chaos decorrelate them (which takes about ln(1 / size) / λ1). Maps get a small
 # one because some (Hénon) sit close to the boundary of their basin.
 _PERTURBATION = {False: 1e-6, True: 1e-3}
+#: Longest default transient of a flow (time): orbits that have not separated by then
+#: (a stable cycle or fixed point, or a very slow exponent) get the Independence warning.
+_FLOW_TRANSIENT_MAX = 500.0
+#: By default flow orbits also start up to this far apart in time along the orbit from
+#: ``x0``: in a phase-coherent flow (Rössler) orbits from one point keep one phase, and
+#: the boundary terms of their time averages (of order amplitude / T) then all agree.
+_PHASE_SPREAD = 20.0
 _CHUNK = 2048
 
 
@@ -173,11 +181,20 @@ def lyapunov_spectrum(system, n_steps, *, n_orbits=None, transient=None, dt=None
         Independent orbits advanced together (stacked QR; for a flow one stacked ODE).
         Default 8; with ``exact_start`` the number of rows of ``x0``.
     transient : int or float, optional
-        Discarded first (map iterations, default 1000; flow time, default 20.0). The
-        tangent frames are re-orthonormalised through it, so they are aligned when
+        Discarded first (map iterations, default 1000; flow time, default 20.0,
+        preceded by default by a run of at least 20.0 and twice the time until every
+        pair of orbits has been apart by a tenth of the diagonal of the box their
+        states have spanned, at most 500.0).
+        The tangent frames are re-orthonormalised through it, so they are aligned when
         averaging starts. It must also let the orbits decorrelate: they start from
         ``x0`` plus Gaussian perturbations of relative size 1e-6 (maps) or 1e-3
-        (flows), which takes about ``ln(1 / size) / λ1``; a ``RuntimeWarning`` says so
+        (flows; by default, once every pair has been apart, also advanced along the
+        flow by random times in [0, 20) so that their phases differ, before the
+        20-unit transient that aligns the frames), which takes about ``ln(1 / size) / λ1`` (Rössler:
+        ~100 time units; orbits still together share one stretch of trajectory, so
+        their spread, and the ``"orbits"`` stderr, understates the error; orbits of a
+        phase-coherent flow started in one phase share the boundary terms of their
+        averages, of order amplitude / T); a ``RuntimeWarning`` says so
         if two orbits are within 1e-4 (relative) of each other both halfway through it
         and after it (and, if they still are at the end of the run, that a longer
         transient cannot help).
@@ -218,12 +235,20 @@ def lyapunov_spectrum(system, n_steps, *, n_orbits=None, transient=None, dt=None
     stats, bad, independence, cycles = BlockStats(n_steps, k, d), {}, Independence(), None
     if is_flow:
         dt = 0.1 if dt is None else check_positive(dt, "dt")
+        until_apart = math.ceil(_FLOW_TRANSIENT_MAX / dt) if transient is None else None
         transient = check_positive(20.0 if transient is None else transient, "transient",
                                    allow_zero=True)
         rtol, atol = check_positive(rtol, "rtol"), check_positive(atol, "atol")
         n_transient = math.ceil(transient / dt - 1e-9)
-        X = run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad,
-                     independence)
+        spread = bool(until_apart) and not exact_start and \
+            not getattr(system, "time_dependent", False)
+        if spread:
+            X = _apart_and_spread(f, jac, X, n_transient, dt, rtol, atol, bad, until_apart,
+                                  rng)
+            until_apart = None
+        if not bad:
+            X, _ = run_flow(f, jac, X, n_steps, n_transient, dt, rtol, atol, stats, bad,
+                            independence, until_apart)
         if not getattr(system, "time_dependent", False):
             cycles = _rest_points_at_end(f, jac, X, dt)
     else:
@@ -239,6 +264,17 @@ def lyapunov_spectrum(system, n_steps, *, n_orbits=None, transient=None, dt=None
                  n_blocks=n_blocks, cycles=cycles)
     _warn_special(res, independence, X, bad, label)
     return res
+
+
+def _apart_and_spread(f, jac, X, n_transient, dt, rtol, atol, bad, n_max, rng):
+    """Default flow start: run until the orbits are apart (chaos decorrelated them),
+    then advance each by a random time so that their phases differ too; the caller's
+    transient then only aligns the frames."""
+    X, _ = run_flow(f, jac, X, 0, n_transient, dt, rtol, atol, None, bad, Independence(),
+                    n_max)
+    if bad:
+        return X
+    return spread_along_flow(f, X, _PHASE_SPREAD * rng.random(len(X)), rtol, atol)
 
 
 def _warn_special(res, independence, X, bad, label):

@@ -94,8 +94,9 @@ class Rossler(_BuiltinFlow):
     -----
     ``reference`` at the defaults: Sprott (2003), whose last digit is a best estimate.
     Their sum, -5.3229, is the time average of ``div f`` (-5.323 +- 0.004 over 10^4 time
-    units in jdyn); jdyn's spectrum over 1000 time units gives 0.0691 +- 0.0010 for the
-    first. A bounded non-stationary orbit has one exponent exactly 0.
+    units in jdyn); jdyn's default spectrum over 500 time units gives a mean of 0.0696
+    for the first and a sum of -5.3226 over 20 seeds. A bounded non-stationary orbit has
+    one exponent exactly 0.
     """
 
     _registry_name = "rossler"
